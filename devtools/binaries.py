@@ -1,0 +1,79 @@
+"""Locate (or build) the kube-apiserver, etcd and kubectl binaries for the local cluster.
+
+Order: ``$KUBEBUILDER_ASSETS`` (envtest layout), then the cache directory that
+``tools/k8s/build.sh`` builds into. Building is opt-in because a cold build
+takes tens of minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUILD_SCRIPT = REPO_ROOT / "tools" / "k8s" / "build.sh"
+
+
+class BinariesNotFound(RuntimeError):
+    """Neither KUBEBUILDER_ASSETS nor the build cache holds the binaries."""
+
+
+@dataclass(frozen=True)
+class K8sBinaries:
+    directory: Path
+
+    @property
+    def kube_apiserver(self) -> Path:
+        return self.directory / "kube-apiserver"
+
+    @property
+    def etcd(self) -> Path:
+        return self.directory / "etcd"
+
+    @property
+    def kubectl(self) -> Path | None:
+        """The kubectl built alongside, if any (KUBEBUILDER_ASSETS may not hold one)."""
+        path = self.directory / "kubectl"
+        return path if os.access(path, os.X_OK) else None
+
+
+def _complete(directory: Path) -> bool:
+    return all(os.access(directory / name, os.X_OK) for name in ("kube-apiserver", "etcd"))
+
+
+def _run_build_script(*args: str, stream_log: bool) -> tuple[int, str]:
+    proc = subprocess.run(
+        ["bash", str(BUILD_SCRIPT), *args],
+        stdout=subprocess.PIPE,
+        stderr=None if stream_log else subprocess.DEVNULL,
+        text=True,
+        check=False,
+    )
+    lines = proc.stdout.strip().splitlines()
+    return proc.returncode, lines[-1] if lines else ""
+
+
+def find_binaries(*, build: bool = False) -> K8sBinaries:
+    """Return the binary directory, building it first when ``build`` is true."""
+    assets = os.environ.get("KUBEBUILDER_ASSETS")
+    if assets and _complete(Path(assets)):
+        return K8sBinaries(Path(assets))
+    if not BUILD_SCRIPT.exists():
+        raise BinariesNotFound(f"{BUILD_SCRIPT} is missing and KUBEBUILDER_ASSETS is not set")
+    code, directory = _run_build_script("--print-dir", stream_log=False)
+    if code == 0 and directory and _complete(Path(directory)):
+        return K8sBinaries(Path(directory))
+    if not build:
+        raise BinariesNotFound(
+            "kube-apiserver/etcd not found: set KUBEBUILDER_ASSETS or run tools/k8s/build.sh "
+            f"(expected in {directory or 'the build cache'})"
+        )
+    print("Building kube-apiserver, kubectl and etcd from Go modules; the first build takes "
+          "a while (tens of minutes on a small machine)...", file=sys.stderr, flush=True)
+    code, directory = _run_build_script(stream_log=True)
+    if code != 0 or not _complete(Path(directory)):
+        raise BinariesNotFound(f"tools/k8s/build.sh failed with exit code {code}")
+    return K8sBinaries(Path(directory))

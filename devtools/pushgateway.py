@@ -1,0 +1,109 @@
+"""A real Prometheus Pushgateway (Debian's ``prometheus-pushgateway``) on a loopback port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+from devtools import _proc
+
+DEFAULT_BINARY = "/usr/bin/prometheus-pushgateway"
+
+
+class PushgatewayNotFound(RuntimeError):
+    """The prometheus-pushgateway binary is not installed."""
+
+
+def find_pushgateway() -> Path:
+    """``$PUSHGATEWAY_BIN``, then ``prometheus-pushgateway``/``pushgateway`` on PATH, then /usr/bin."""
+    candidates = [
+        os.environ.get("PUSHGATEWAY_BIN"),
+        shutil.which("prometheus-pushgateway"),
+        shutil.which("pushgateway"),
+        DEFAULT_BINARY,
+    ]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    raise PushgatewayNotFound(
+        "prometheus-pushgateway not found: apt-get install prometheus-pushgateway (or set PUSHGATEWAY_BIN)"
+    )
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as resp:  # noqa: S310 - loopback
+            return int(resp.status) == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class LocalPushgateway:
+    """Start a Pushgateway with in-memory storage only; always stop it again."""
+
+    def __init__(self, *, binary: Path | None = None, startup_timeout: float = 30.0) -> None:
+        self._binary = binary
+        self._startup_timeout = startup_timeout
+        self._workdir: Path | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self.url = ""
+
+    def __enter__(self) -> LocalPushgateway:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        binary = self._binary or find_pushgateway()
+        self._workdir = Path(tempfile.mkdtemp(prefix="nsshutdown-pgw-"))
+        self.port = _proc.free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        log = self._workdir / "pushgateway.log"
+        try:
+            self.process = _proc.start(
+                [
+                    str(binary),
+                    f"--web.listen-address=127.0.0.1:{self.port}",
+                    "--persistence.file=",  # Debian's default persists under /var/lib
+                    "--web.enable-admin-api",  # lets tests wipe all groups
+                    "--log.level=warn",
+                ],
+                log,
+            )
+            _proc.wait_until(
+                lambda: _ready(self.url), proc=self.process, what="pushgateway", log_path=log,
+                timeout=self._startup_timeout,
+            )
+        except BaseException:
+            self.stop()
+            raise
+
+    def wipe(self) -> None:
+        """Delete every metric group (admin API)."""
+        request = urllib.request.Request(f"{self.url}/api/v1/admin/wipe", method="PUT")
+        with urllib.request.urlopen(request, timeout=5):  # noqa: S310 - loopback
+            pass
+
+    def metrics_text(self) -> str:
+        """The Pushgateway's own /metrics exposition, including every pushed group."""
+        with urllib.request.urlopen(f"{self.url}/metrics", timeout=5) as resp:  # noqa: S310 - loopback
+            return bytes(resp.read()).decode()
+
+    def stop(self) -> None:
+        try:
+            _proc.stop(self.process)
+        finally:
+            if self._workdir is not None:
+                shutil.rmtree(self._workdir, ignore_errors=True)
+                self._workdir = None

@@ -1,0 +1,255 @@
+"""The data the planner reads and writes: observed cluster state in, a plan of frozen actions out.
+
+Everything here is plain, immutable data with no I/O, so the planner stays a pure function and the
+same objects serve the CLI's JSON output, the executor and the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from types import MappingProxyType
+from typing import Union
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+class Kind(str, Enum):
+    """Workload kinds the tool scales. The value is the Kubernetes ``kind``."""
+
+    DEPLOYMENT = "Deployment"
+    STATEFULSET = "StatefulSet"
+    CRONJOB = "CronJob"
+    SCALEDOBJECT = "ScaledObject"
+    ROLLOUT = "Rollout"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: Kinds whose "down" is ``spec.replicas: 0``.
+REPLICA_KINDS = frozenset({Kind.DEPLOYMENT, Kind.STATEFULSET, Kind.ROLLOUT})
+
+
+class Desired(str, Enum):
+    UP = "up"
+    DOWN = "down"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Reason(str, Enum):
+    """Why a namespace is desired up or down (``reason`` in ``plan --output json``)."""
+
+    WINDOW = "window"
+    HOLIDAY = "holiday"
+    OUTSIDE_WINDOW = "outside-window"
+    KEEP_UP_UNTIL = "keep-up-until"
+    KEEP_DOWN_UNTIL = "keep-down-until"
+    EXCLUDED = "excluded"
+    NO_SCHEDULE = "no-schedule"
+    MANUAL = "manual"
+    INVALID_ANNOTATION = "invalid-annotation"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class SkipReason(str, Enum):
+    """Why a workload was left alone: "why nothing happened" is first-class output."""
+
+    EXCLUDED = "excluded"
+    GRACE_PERIOD = "grace-period"
+    ALREADY_AT_ZERO = "already-at-zero"
+    ALREADY_SUSPENDED = "already-suspended"
+    ALREADY_PAUSED = "already-paused"
+    KEDA_MANAGED = "keda-managed"
+    CORRUPT_ANNOTATION = "corrupt-annotation"
+    KIND_NOT_SCHEDULED = "kind-not-scheduled"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Resource requests of ONE replica (sum over the pod template's containers)."""
+
+    cpu_cores: float = 0.0
+    memory_bytes: float = 0.0
+
+
+@dataclass(frozen=True)
+class WorkloadRef:
+    kind: Kind
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One workload as observed. Only the fields the tool decides on are kept.
+
+    ``replicas`` is ``spec.replicas`` for Deployment, StatefulSet and Rollout; ``suspend`` is
+    ``spec.suspend`` for CronJob; ``scale_target`` is the ``(kind, name)`` a ScaledObject drives.
+    """
+
+    ref: WorkloadRef
+    created: datetime
+    resource_version: str = ""
+    replicas: int | None = None
+    suspend: bool | None = None
+    annotations: Mapping[str, str] = field(default=_EMPTY, hash=False)
+    requests: Resources = Resources()
+    scale_target: tuple[str, str] | None = None
+
+    @property
+    def kind(self) -> Kind:
+        return self.ref.kind
+
+    @property
+    def namespace(self) -> str:
+        return self.ref.namespace
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+
+@dataclass(frozen=True)
+class Namespace:
+    name: str
+    labels: Mapping[str, str] = field(default=_EMPTY, hash=False)
+    annotations: Mapping[str, str] = field(default=_EMPTY, hash=False)
+
+
+@dataclass(frozen=True)
+class PinningPod:
+    """A running pod annotated ``karpenter.sh/do-not-disrupt``: it keeps its node alive."""
+
+    namespace: str
+    name: str
+    node: str = ""
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    """What ``kube.observe()`` saw. ``kinds`` lists the kinds the cluster serves (CRDs may be absent)."""
+
+    namespaces: tuple[Namespace, ...]
+    workloads: tuple[Workload, ...]
+    kinds: frozenset[Kind] = frozenset(Kind)
+    pinning_pods: tuple[PinningPod, ...] = ()
+
+
+# --- What the planner decides ------------------------------------------------------------------
+
+#: A field value as shown in ``from``/``to``: replicas (int), suspend (bool), paused-replicas (int|None).
+FieldValue = Union[int, bool, None]
+
+
+@dataclass(frozen=True)
+class Patch:
+    """The exact change to send: a JSON merge patch of ``spec`` fields and annotations.
+
+    ``annotations`` maps key -> new value, or ``None`` to delete the key. Only the keys named are
+    touched; the rest of the annotations map is left as it is.
+    """
+
+    replicas: int | None = None
+    suspend: bool | None = None
+    annotations: Mapping[str, str | None] = field(default=_EMPTY, hash=False)
+
+
+class ActionType(str, Enum):
+    SHUTDOWN = "shutdown"  # scale to zero / suspend / pause, saving the prior value
+    RESTORE = "restore"  # put the saved value back and remove our annotations
+    RELEASE = "release"  # someone already brought it back: keep their value, remove our annotations
+    SKIP = "skip"  # leave alone, with a reason
+    ERROR = "error"  # cannot decide (e.g. corrupt annotation): reported, left for a human
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Action:
+    """One decision about one workload. ``patch`` is ``None`` for SKIP and ERROR."""
+
+    type: ActionType
+    workload: Workload
+    field: str = ""  # "spec.replicas", "spec.suspend" or the KEDA annotation key
+    from_value: FieldValue = None
+    to_value: FieldValue = None
+    patch: Patch | None = None
+    reason: SkipReason | None = None
+    message: str = ""
+
+    @property
+    def ref(self) -> WorkloadRef:
+        return self.workload.ref
+
+    @property
+    def writes(self) -> bool:
+        return self.patch is not None
+
+
+@dataclass(frozen=True)
+class Transition:
+    at: datetime
+    to: Desired
+
+
+@dataclass(frozen=True)
+class NamespacePlan:
+    namespace: str
+    desired: Desired
+    reason: Reason
+    schedule: str | None = None
+    next_transition: Transition | None = None
+    actions: tuple[Action, ...] = ()
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    at: datetime
+    namespaces: tuple[NamespacePlan, ...] = ()
+
+    def actions(self) -> tuple[Action, ...]:
+        return tuple(a for ns in self.namespaces for a in ns.actions)
+
+
+def apply_patch(workload: Workload, patch: Patch) -> Workload:
+    """The workload as it is after ``patch``: what the API server does with our merge patch."""
+    annotations = dict(workload.annotations)
+    for key, value in patch.annotations.items():
+        if value is None:
+            annotations.pop(key, None)
+        else:
+            annotations[key] = value
+    return Workload(
+        ref=workload.ref,
+        created=workload.created,
+        resource_version=workload.resource_version,
+        replicas=workload.replicas if patch.replicas is None else patch.replicas,
+        suspend=workload.suspend if patch.suspend is None else patch.suspend,
+        annotations=MappingProxyType(annotations),
+        requests=workload.requests,
+        scale_target=workload.scale_target,
+    )
+
+
+def inverse_patch(workload: Workload, patch: Patch) -> Patch:
+    """The patch that puts ``workload`` back exactly as observed, undoing ``patch`` (rollback)."""
+    return Patch(
+        replicas=None if patch.replicas is None else workload.replicas,
+        suspend=None if patch.suspend is None else workload.suspend,
+        annotations={key: workload.annotations.get(key) for key in patch.annotations},
+    )
