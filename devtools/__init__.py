@@ -1,15 +1,15 @@
 """Development helpers for nsshutdown: a real local Kubernetes API server, a Pushgateway,
 workload seeding and the demo. Not part of the shipped package."""
 
-from devtools.binaries import BinariesNotFound, K8sBinaries, find_binaries
+from devtools.binaries import BinariesNotFoundError, K8sBinaries, find_binaries
 from devtools.cluster import LocalCluster
-from devtools.pushgateway import LocalPushgateway, PushgatewayNotFound
+from devtools.pushgateway import LocalPushgateway, PushgatewayNotFoundError
 
 __all__ = [
-    "BinariesNotFound",
+    "BinariesNotFoundError",
     "K8sBinaries",
     "LocalCluster",
     "LocalPushgateway",
-    "PushgatewayNotFound",
+    "PushgatewayNotFoundError",
     "find_binaries",
 ]

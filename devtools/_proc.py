@@ -9,6 +9,7 @@ demo never leaves etcd or kube-apiserver behind.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import os
 import signal
@@ -23,7 +24,7 @@ from types import FrameType
 _PR_SET_PDEATHSIG = 1
 _live: dict[int, subprocess.Popen[bytes]] = {}
 _live_lock = threading.Lock()
-_handlers_installed = False
+_handlers_installed = threading.Event()
 
 
 class ServerStartError(RuntimeError):
@@ -38,7 +39,9 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """True when a new server could listen on ``port`` (TIME_WAIT leftovers do not count)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -96,10 +99,8 @@ def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def stop_all() -> None:
@@ -115,10 +116,9 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def _install_cleanup_handlers() -> None:
-    global _handlers_installed
-    if _handlers_installed:
+    if _handlers_installed.is_set():
         return
-    _handlers_installed = True
+    _handlers_installed.set()
     atexit.register(stop_all)
     in_main = threading.current_thread() is threading.main_thread()
     if in_main and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
@@ -151,4 +151,6 @@ def wait_until(
         if ready():
             return
         time.sleep(0.2)
-    raise ServerStartError(f"{what} not ready after {timeout:.0f} s; log tail:\n{log_tail(log_path)}")
+    raise ServerStartError(
+        f"{what} not ready after {timeout:.0f} s; log tail:\n{log_tail(log_path)}"
+    )

@@ -17,7 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_SCRIPT = REPO_ROOT / "tools" / "k8s" / "build.sh"
 
 
-class BinariesNotFound(RuntimeError):
+class BinariesNotFoundError(RuntimeError):
     """Neither KUBEBUILDER_ASSETS nor the build cache holds the binaries."""
 
 
@@ -62,18 +62,22 @@ def find_binaries(*, build: bool = False) -> K8sBinaries:
     if assets and _complete(Path(assets)):
         return K8sBinaries(Path(assets))
     if not BUILD_SCRIPT.exists():
-        raise BinariesNotFound(f"{BUILD_SCRIPT} is missing and KUBEBUILDER_ASSETS is not set")
+        raise BinariesNotFoundError(f"{BUILD_SCRIPT} is missing and KUBEBUILDER_ASSETS is not set")
     code, directory = _run_build_script("--print-dir", stream_log=False)
     if code == 0 and directory and _complete(Path(directory)):
         return K8sBinaries(Path(directory))
     if not build:
-        raise BinariesNotFound(
+        raise BinariesNotFoundError(
             "kube-apiserver/etcd not found: set KUBEBUILDER_ASSETS or run tools/k8s/build.sh "
             f"(expected in {directory or 'the build cache'})"
         )
-    print("Building kube-apiserver, kubectl and etcd from Go modules; the first build takes "
-          "a while (tens of minutes on a small machine)...", file=sys.stderr, flush=True)
+    print(
+        "Building kube-apiserver, kubectl and etcd from Go modules; the first build takes "
+        "a while (tens of minutes on a small machine)...",
+        file=sys.stderr,
+        flush=True,
+    )
     code, directory = _run_build_script(stream_log=True)
     if code != 0 or not _complete(Path(directory)):
-        raise BinariesNotFound(f"tools/k8s/build.sh failed with exit code {code}")
+        raise BinariesNotFoundError(f"tools/k8s/build.sh failed with exit code {code}")
     return K8sBinaries(Path(directory))

@@ -45,8 +45,10 @@ def _key_pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
     )
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey) -> x509.CertificateBuilder:
-    now = datetime.datetime.now(datetime.timezone.utc)
+def _builder(
+    subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey
+) -> x509.CertificateBuilder:
+    now = datetime.datetime.now(datetime.UTC)
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -80,9 +82,15 @@ def _ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = _name("nsshutdown-test-ca")
     usage = x509.KeyUsage(
-        digital_signature=True, content_commitment=False, key_encipherment=False,
-        data_encipherment=False, key_agreement=False, key_cert_sign=True,
-        crl_sign=True, encipher_only=False, decipher_only=False,
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
     )
     cert = (
         _builder(name, name, key.public_key())
@@ -101,8 +109,12 @@ def write_pki(directory: Path) -> ClusterPKI:
         [x509.DNSName(n) for n in SERVING_DNS_NAMES]
         + [x509.IPAddress(ipaddress.ip_address(ip)) for ip in SERVING_IPS]
     )
-    serving, serving_key = _leaf(ca_key, ca_name, _name("kube-apiserver"), ExtendedKeyUsageOID.SERVER_AUTH, san)
-    admin, admin_key = _leaf(ca_key, ca_name, _name("admin", "system:masters"), ExtendedKeyUsageOID.CLIENT_AUTH)
+    serving, serving_key = _leaf(
+        ca_key, ca_name, _name("kube-apiserver"), ExtendedKeyUsageOID.SERVER_AUTH, san
+    )
+    admin, admin_key = _leaf(
+        ca_key, ca_name, _name("admin", "system:masters"), ExtendedKeyUsageOID.CLIENT_AUTH
+    )
     sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pki = ClusterPKI(
         ca_cert=directory / "ca.crt",
@@ -120,7 +132,11 @@ def write_pki(directory: Path) -> ClusterPKI:
     pki.sa_public_key.write_bytes(
         sa_key.public_key().public_bytes(pem, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
-    for path, key in ((pki.serving_key, serving_key), (pki.admin_key, admin_key), (pki.sa_private_key, sa_key)):
+    for path, key in (
+        (pki.serving_key, serving_key),
+        (pki.admin_key, admin_key),
+        (pki.sa_private_key, sa_key),
+    ):
         path.write_bytes(_key_pem(key))
         path.chmod(0o600)
     return pki

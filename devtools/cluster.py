@@ -12,7 +12,6 @@ import shutil
 import ssl
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Sequence
@@ -20,16 +19,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from devtools import _proc
 from devtools.binaries import K8sBinaries, find_binaries
 from devtools.certs import ClusterPKI, write_pki
+from devtools.crd import register_crds
 from devtools.kubeconfig import client_cert_user, token_user, write_kubeconfig
 
-CRD_DIR = Path(__file__).resolve().parent / "crds"
 SERVICE_CLUSTER_IP_RANGE = "10.0.0.0/24"
 
 
@@ -74,7 +72,10 @@ class LocalCluster:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 
@@ -138,13 +139,13 @@ class LocalCluster:
         self.etcd_process = _proc.start(
             [
                 str(self.binaries.etcd),
-                "--name=default",
+                "--name=nsshutdown-test",
                 f"--data-dir={self.workdir / 'etcd-data'}",
                 f"--listen-client-urls={self.etcd_url}",
                 f"--advertise-client-urls={self.etcd_url}",
                 f"--listen-peer-urls={peer_url}",
                 f"--initial-advertise-peer-urls={peer_url}",
-                f"--initial-cluster=default={peer_url}",
+                f"--initial-cluster=nsshutdown-test={peer_url}",
                 "--unsafe-no-fsync",
                 "--log-level=warn",
             ],
@@ -153,7 +154,10 @@ class LocalCluster:
         self.ports = (client_port, peer_port)
         _proc.wait_until(
             lambda: _http_ok(f"{self.etcd_url}/health"),
-            proc=self.etcd_process, what="etcd", log_path=log, timeout=self._startup_timeout,
+            proc=self.etcd_process,
+            what="etcd",
+            log_path=log,
+            timeout=self._startup_timeout,
         )
 
     def _apiserver_args(self, port: int) -> list[str]:
@@ -190,7 +194,10 @@ class LocalCluster:
         ctx = self.admin_ssl_context()
         _proc.wait_until(
             lambda: _http_ok(f"{self.server_url}/readyz", ctx),
-            proc=self.apiserver_process, what="kube-apiserver", log_path=log, timeout=self._startup_timeout,
+            proc=self.apiserver_process,
+            what="kube-apiserver",
+            log_path=log,
+            timeout=self._startup_timeout,
         )
 
     def admin_ssl_context(self) -> ssl.SSLContext:
@@ -201,28 +208,40 @@ class LocalCluster:
     def _write_admin_kubeconfig(self) -> None:
         user = client_cert_user(self.pki.admin_cert.read_bytes(), self.pki.admin_key.read_bytes())
         write_kubeconfig(
-            self.kubeconfig_path, server=self.server_url, ca_pem=self.pki.ca_cert.read_bytes(),
-            user=user, name="admin",
+            self.kubeconfig_path,
+            server=self.server_url,
+            ca_pem=self.pki.ca_cert.read_bytes(),
+            user=user,
+            name="admin",
         )
 
     # -- clients and credentials ----------------------------------------------------
 
     def api_client(self) -> client.ApiClient:
         """A fresh admin ``ApiClient`` (client certificate, group system:masters)."""
-        return config.new_client_from_config(config_file=str(self.kubeconfig_path), persist_config=False)
+        return config.new_client_from_config(
+            config_file=str(self.kubeconfig_path), persist_config=False
+        )
 
     def kubeconfig_for_token(self, token: str, path: Path | str) -> Path:
         """Write a kubeconfig at ``path`` that authenticates with a bearer ``token``."""
         return write_kubeconfig(
-            Path(path), server=self.server_url, ca_pem=self.pki.ca_cert.read_bytes(),
-            user=token_user(token), name="token",
+            Path(path),
+            server=self.server_url,
+            ca_pem=self.pki.ca_cert.read_bytes(),
+            user=token_user(token),
+            name="token",
         )
 
-    def create_service_account_token(self, namespace: str, name: str, expiration: int = 3600) -> str:
-        """Return a TokenRequest token for ServiceAccount ``namespace/name`` (created if missing)."""
+    def create_service_account_token(
+        self, namespace: str, name: str, expiration: int = 3600
+    ) -> str:
+        """A TokenRequest token for ServiceAccount ``namespace/name`` (created if missing)."""
         with self.api_client() as api:
             core = client.CoreV1Api(api)
-            sa = client.V1ServiceAccount(metadata=client.V1ObjectMeta(name=name, namespace=namespace))
+            sa = client.V1ServiceAccount(
+                metadata=client.V1ObjectMeta(name=name, namespace=namespace)
+            )
             try:
                 core.create_namespaced_service_account(namespace, sa)
             except ApiException as exc:
@@ -232,49 +251,19 @@ class LocalCluster:
                 spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=expiration)
             )
             result = core.create_namespaced_service_account_token(name, namespace, request)
-        assert result.status is not None
+        if result.status is None or not result.status.token:
+            raise RuntimeError(f"TokenRequest for {namespace}/{name} returned no token")
         return str(result.status.token)
 
-    # -- CRDs --------------------------------------------------------------------------
-
-    def register_crds(self, paths: Iterable[Path | str] | None = None, timeout: float = 60.0) -> list[str]:
-        """Create CRDs from YAML files (default: ``devtools/crds/*.yaml``); wait until Established."""
-        files = sorted(CRD_DIR.glob("*.yaml")) if paths is None else [Path(p) for p in paths]
-        names: list[str] = []
+    def register_crds(
+        self, paths: Iterable[Path | str] | None = None, timeout: float = 60.0
+    ) -> list[str]:
+        """Create CRDs (default: ``devtools/crds/*.yaml``) and wait until Established."""
         with self.api_client() as api:
-            ext = client.ApiextensionsV1Api(api)
-            for path in files:
-                for doc in yaml.safe_load_all(path.read_text()):
-                    if doc:
-                        names.append(_create_crd(ext, doc))
-            for name in names:
-                _wait_established(ext, name, timeout)
-        return names
+            return register_crds(api, paths, timeout=timeout)
 
     def get_raw(self, path: str) -> Any:
         """GET ``path`` as the admin user and return the decoded JSON (for quick checks)."""
         url = f"{self.server_url}{path}"
         with urllib.request.urlopen(url, timeout=10, context=self.admin_ssl_context()) as resp:  # noqa: S310
             return json.loads(resp.read())
-
-
-def _create_crd(ext: client.ApiextensionsV1Api, doc: dict[str, Any]) -> str:
-    crd = client.V1CustomResourceDefinition.from_dict(doc)
-    assert crd is not None and crd.metadata is not None
-    try:
-        ext.create_custom_resource_definition(crd)
-    except ApiException as exc:
-        if exc.status != 409:
-            raise
-    return str(crd.metadata.name)
-
-
-def _wait_established(ext: client.ApiextensionsV1Api, name: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        crd = ext.read_custom_resource_definition(name)
-        conditions = (crd.status.conditions if crd.status else None) or []
-        if any(c.type == "Established" and c.status == "True" for c in conditions):
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"CRD {name} not Established after {timeout:.0f} s")

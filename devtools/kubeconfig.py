@@ -13,12 +13,19 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def write_kubeconfig(path: Path, *, server: str, ca_pem: bytes, user: dict[str, Any], name: str) -> Path:
+def write_kubeconfig(
+    path: Path, *, server: str, ca_pem: bytes, user: dict[str, Any], name: str
+) -> Path:
     """Write a single-context kubeconfig; credentials are embedded so the file is self-contained."""
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "local", "cluster": {"server": server, "certificate-authority-data": _b64(ca_pem)}}],
+        "clusters": [
+            {
+                "name": "local",
+                "cluster": {"server": server, "certificate-authority-data": _b64(ca_pem)},
+            }
+        ],
         "users": [{"name": name, "user": user}],
         "contexts": [{"name": name, "context": {"cluster": "local", "user": name}}],
         "current-context": name,

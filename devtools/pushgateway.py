@@ -16,12 +16,12 @@ from devtools import _proc
 DEFAULT_BINARY = "/usr/bin/prometheus-pushgateway"
 
 
-class PushgatewayNotFound(RuntimeError):
+class PushgatewayNotFoundError(RuntimeError):
     """The prometheus-pushgateway binary is not installed."""
 
 
 def find_pushgateway() -> Path:
-    """``$PUSHGATEWAY_BIN``, then ``prometheus-pushgateway``/``pushgateway`` on PATH, then /usr/bin."""
+    """``$PUSHGATEWAY_BIN``, then ``prometheus-pushgateway`` or ``pushgateway`` on PATH."""
     candidates = [
         os.environ.get("PUSHGATEWAY_BIN"),
         shutil.which("prometheus-pushgateway"),
@@ -31,8 +31,9 @@ def find_pushgateway() -> Path:
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             return Path(candidate)
-    raise PushgatewayNotFound(
-        "prometheus-pushgateway not found: apt-get install prometheus-pushgateway (or set PUSHGATEWAY_BIN)"
+    raise PushgatewayNotFoundError(
+        "prometheus-pushgateway not found: apt-get install prometheus-pushgateway"
+        " (or set PUSHGATEWAY_BIN)"
     )
 
 
@@ -60,7 +61,10 @@ class LocalPushgateway:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 
@@ -82,7 +86,10 @@ class LocalPushgateway:
                 log,
             )
             _proc.wait_until(
-                lambda: _ready(self.url), proc=self.process, what="pushgateway", log_path=log,
+                lambda: _ready(self.url),
+                proc=self.process,
+                what="pushgateway",
+                log_path=log,
                 timeout=self._startup_timeout,
             )
         except BaseException:
@@ -91,7 +98,7 @@ class LocalPushgateway:
 
     def wipe(self) -> None:
         """Delete every metric group (admin API)."""
-        request = urllib.request.Request(f"{self.url}/api/v1/admin/wipe", method="PUT")
+        request = urllib.request.Request(f"{self.url}/api/v1/admin/wipe", method="PUT")  # noqa: S310
         with urllib.request.urlopen(request, timeout=5):  # noqa: S310 - loopback
             pass
 

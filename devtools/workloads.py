@@ -26,11 +26,15 @@ def _create_or_get(create: Callable[[], T], read: Callable[[], T], exist_ok: boo
 
 
 def _meta(
-    name: str, namespace: str | None = None, *, labels: Mapping[str, str] | None = None,
+    name: str,
+    namespace: str | None = None,
+    *,
+    labels: Mapping[str, str] | None = None,
     annotations: Mapping[str, str] | None = None,
 ) -> client.V1ObjectMeta:
     return client.V1ObjectMeta(
-        name=name, namespace=namespace,
+        name=name,
+        namespace=namespace,
         labels=dict(labels) if labels else None,
         annotations=dict(annotations) if annotations else None,
     )
@@ -51,18 +55,31 @@ def _pod_template(
 
 
 def create_namespace(
-    api: client.ApiClient, name: str, *, labels: Mapping[str, str] | None = None,
-    annotations: Mapping[str, str] | None = None, exist_ok: bool = False,
+    api: client.ApiClient,
+    name: str,
+    *,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    exist_ok: bool = False,
 ) -> client.V1Namespace:
     core = client.CoreV1Api(api)
     body = client.V1Namespace(metadata=_meta(name, labels=labels, annotations=annotations))
-    return _create_or_get(lambda: core.create_namespace(body), lambda: core.read_namespace(name), exist_ok)
+    return _create_or_get(
+        lambda: core.create_namespace(body), lambda: core.read_namespace(name), exist_ok
+    )
 
 
 def create_deployment(
-    api: client.ApiClient, namespace: str, name: str, *, replicas: int = 1, cpu: str = "100m",
-    memory: str = "128Mi", annotations: Mapping[str, str] | None = None,
-    labels: Mapping[str, str] | None = None, exist_ok: bool = False,
+    api: client.ApiClient,
+    namespace: str,
+    name: str,
+    *,
+    replicas: int = 1,
+    cpu: str = "100m",
+    memory: str = "128Mi",
+    annotations: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    exist_ok: bool = False,
 ) -> client.V1Deployment:
     apps = client.AppsV1Api(api)
     body = client.V1Deployment(
@@ -81,9 +98,16 @@ def create_deployment(
 
 
 def create_statefulset(
-    api: client.ApiClient, namespace: str, name: str, *, replicas: int = 1, cpu: str = "100m",
-    memory: str = "128Mi", annotations: Mapping[str, str] | None = None,
-    labels: Mapping[str, str] | None = None, exist_ok: bool = False,
+    api: client.ApiClient,
+    namespace: str,
+    name: str,
+    *,
+    replicas: int = 1,
+    cpu: str = "100m",
+    memory: str = "128Mi",
+    annotations: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    exist_ok: bool = False,
 ) -> client.V1StatefulSet:
     apps = client.AppsV1Api(api)
     body = client.V1StatefulSet(
@@ -103,14 +127,23 @@ def create_statefulset(
 
 
 def create_cronjob(
-    api: client.ApiClient, namespace: str, name: str, *, schedule: str = "*/15 * * * *",
-    suspend: bool = False, cpu: str = "100m", memory: str = "128Mi",
-    annotations: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None,
+    api: client.ApiClient,
+    namespace: str,
+    name: str,
+    *,
+    schedule: str = "*/15 * * * *",
+    suspend: bool = False,
+    cpu: str = "100m",
+    memory: str = "128Mi",
+    annotations: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
     exist_ok: bool = False,
 ) -> client.V1CronJob:
     batch = client.BatchV1Api(api)
     job_template = client.V1JobTemplateSpec(
-        spec=client.V1JobSpec(template=_pod_template(name, cpu=cpu, memory=memory, restart_policy="Never"))
+        spec=client.V1JobSpec(
+            template=_pod_template(name, cpu=cpu, memory=memory, restart_policy="Never")
+        )
     )
     body = client.V1CronJob(
         metadata=_meta(name, namespace, labels=labels, annotations=annotations),
@@ -131,27 +164,41 @@ def create_custom_object(
     group, version = str(body["apiVersion"]).split("/", 1)
     namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
     result = _create_or_get(
-        lambda: custom.create_namespaced_custom_object(group, version, namespace, plural, dict(body)),
+        lambda: custom.create_namespaced_custom_object(
+            group, version, namespace, plural, dict(body)
+        ),
         lambda: custom.get_namespaced_custom_object(group, version, namespace, plural, name),
         exist_ok,
     )
     return dict(result)
 
 
-def set_ready_status(api: client.ApiClient, namespace: str, name: str, *, kind: str = "Deployment") -> None:
+def set_ready_status(
+    api: client.ApiClient, namespace: str, name: str, *, kind: str = "Deployment"
+) -> None:
     """Write a status saying every desired replica is ready (no controllers run locally)."""
     apps = client.AppsV1Api(api)
     if kind == "Deployment":
         replicas = apps.read_namespaced_deployment(name, namespace).spec.replicas or 0
-        status: dict[str, Any] = {"replicas": replicas, "readyReplicas": replicas,
-                                  "availableReplicas": replicas, "updatedReplicas": replicas}
-        apps.patch_namespaced_deployment_status(name, namespace, {"status": status},
-                                                _content_type="application/merge-patch+json")
+        status: dict[str, Any] = {
+            "replicas": replicas,
+            "readyReplicas": replicas,
+            "availableReplicas": replicas,
+            "updatedReplicas": replicas,
+        }
+        apps.patch_namespaced_deployment_status(
+            name, namespace, {"status": status}, _content_type="application/merge-patch+json"
+        )
     elif kind == "StatefulSet":
         replicas = apps.read_namespaced_stateful_set(name, namespace).spec.replicas or 0
-        status = {"replicas": replicas, "readyReplicas": replicas,
-                  "availableReplicas": replicas, "currentReplicas": replicas}
-        apps.patch_namespaced_stateful_set_status(name, namespace, {"status": status},
-                                                  _content_type="application/merge-patch+json")
+        status = {
+            "replicas": replicas,
+            "readyReplicas": replicas,
+            "availableReplicas": replicas,
+            "currentReplicas": replicas,
+        }
+        apps.patch_namespaced_stateful_set_status(
+            name, namespace, {"status": status}, _content_type="application/merge-patch+json"
+        )
     else:
         raise ValueError(f"set_ready_status does not support kind {kind!r}")

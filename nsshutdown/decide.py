@@ -15,7 +15,7 @@ The executor calls these again after a 409 conflict, on the freshly read object.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from nsshutdown import constants as c
@@ -49,6 +49,10 @@ class Context:
 
 def decide(workload: Workload, ctx: Context) -> Action:
     """The single action to take on ``workload`` so that it matches ``ctx.desired``."""
+    return replace(_decide(workload, ctx), context=ctx)
+
+
+def _decide(workload: Workload, ctx: Context) -> Action:
     if workload.annotations.get(c.EXCLUDE, "").lower() in c.TRUE_VALUES:
         return _skip(workload, SkipReason.EXCLUDED)
     try:
@@ -217,9 +221,7 @@ def _up_scaledobject(workload: Workload) -> Action:
 def _release(workload: Workload, field: str, current: int | bool | None) -> Action:
     """Someone already brought it back (or nothing was saved): keep their value, drop our keys."""
     present = {key: None for key in c.OWN_WORKLOAD_KEYS if key in workload.annotations}
-    return Action(
-        ActionType.RELEASE, workload, field, current, current, Patch(annotations=present)
-    )
+    return Action(ActionType.RELEASE, workload, field, current, current, Patch(annotations=present))
 
 
 def _skip(workload: Workload, reason: SkipReason) -> Action:

@@ -6,14 +6,23 @@ same objects serve the CLI's JSON output, the executor and the tests.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from types import MappingProxyType
-from typing import Union
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    from nsshutdown.decide import Context
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+def _empty() -> Mapping[str, str]:
+    # dataclasses refuse an unhashable default, even an immutable one: share it via a factory
+    return _EMPTY
 
 
 class Kind(str, Enum):
@@ -105,7 +114,7 @@ class Workload:
     resource_version: str = ""
     replicas: int | None = None
     suspend: bool | None = None
-    annotations: Mapping[str, str] = field(default=_EMPTY, hash=False)
+    annotations: Mapping[str, str] = field(default_factory=_empty, hash=False)
     requests: Resources = Resources()
     scale_target: tuple[str, str] | None = None
 
@@ -125,8 +134,8 @@ class Workload:
 @dataclass(frozen=True)
 class Namespace:
     name: str
-    labels: Mapping[str, str] = field(default=_EMPTY, hash=False)
-    annotations: Mapping[str, str] = field(default=_EMPTY, hash=False)
+    labels: Mapping[str, str] = field(default_factory=_empty, hash=False)
+    annotations: Mapping[str, str] = field(default_factory=_empty, hash=False)
 
 
 @dataclass(frozen=True)
@@ -164,7 +173,7 @@ class Patch:
 
     replicas: int | None = None
     suspend: bool | None = None
-    annotations: Mapping[str, str | None] = field(default=_EMPTY, hash=False)
+    annotations: Mapping[str, str | None] = field(default_factory=_empty, hash=False)
 
 
 class ActionType(str, Enum):
@@ -190,6 +199,9 @@ class Action:
     patch: Patch | None = None
     reason: SkipReason | None = None
     message: str = ""
+    #: What it was decided with, so the executor can decide again on a re-read object after a
+    #: 409 (``None`` for actions made outside :func:`nsshutdown.decide.decide`).
+    context: Context | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def ref(self) -> WorkloadRef:

@@ -136,7 +136,9 @@ def _held_by_annotation(ns: Namespace, now: datetime) -> tuple[Desired, Reason, 
         try:
             until = parse_timestamp(raw)
         except ValueError:
-            raise ValueError(f'namespace {ns.name}: {key}="{raw}" is not an RFC 3339 time') from None
+            raise ValueError(
+                f'namespace {ns.name}: {key}="{raw}" is not an RFC 3339 time'
+            ) from None
         if until > now:
             return desired, reason, until
     return None
@@ -155,11 +157,12 @@ def _workload_actions(
     keda_targets = {
         (w.scale_target[0], w.scale_target[1]) for w in workloads if w.scale_target is not None
     }
+    scheduled_by = intent.rule if intent.reason in _SCHEDULED else None
     ctx = Context(
         desired=intent.desired,
         now=now,
-        shutdown_by=intent.rule.name if intent.reason in _SCHEDULED else c.MANUAL,
-        grace_period=grace if intent.reason in _SCHEDULED else timedelta(0),
+        shutdown_by=scheduled_by.name if scheduled_by else c.MANUAL,
+        grace_period=grace if scheduled_by else timedelta(0),
     )
     actions = []
     for workload in workloads:
@@ -190,4 +193,3 @@ def _decide_one(
 
 def _stamped(workload: Workload) -> bool:
     return any(key in workload.annotations for key in c.OWN_WORKLOAD_KEYS)
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import Enum, StrEnum
 
 from nsshutdown.errors import ExitCode
 from nsshutdown.model import Action, ActionType, NamespacePlan, Resources
@@ -16,6 +16,7 @@ class Outcome(str, Enum):
     FAILED = "failed"  # the write failed after retries
     ROLLED_BACK = "rolled-back"  # applied, then undone because its namespace failed
     NOT_ATTEMPTED = "not-attempted"  # the circuit breaker opened first, or the namespace failed
+    SKIPPED = "skipped"  # nothing to write: SKIP and ERROR actions (see the action's reason)
 
     def __str__(self) -> str:
         return self.value
@@ -25,16 +26,29 @@ class NamespaceStatus(str, Enum):
     CONVERGED = "converged"
     FAILED = "failed"
     UNCHANGED = "unchanged"
+    NOT_ATTEMPTED = "not-attempted"  # the circuit breaker opened before it was processed
 
     def __str__(self) -> str:
         return self.value
 
 
+class DryRun(StrEnum):
+    """``--dry-run``: NONE writes; CLIENT sends nothing; SERVER sends writes with ``dryRun=All``."""
+
+    NONE = "none"
+    CLIENT = "client"
+    SERVER = "server"
+
+
 @dataclass(frozen=True)
 class ActionResult:
+    """What became of one action. After a 409 ``action`` is the one decided again on the re-read
+    workload, and ``conflicts`` counts the re-reads."""
+
     action: Action
     outcome: Outcome
     error: str = ""
+    conflicts: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,40 @@
+"""The ``nsshutdown`` console script: the Typer app with every command module registered."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated
+
+import typer
+
+from nsshutdown import __version__
+from nsshutdown.app import app
+from nsshutdown.commands import offline  # noqa: F401 - registers validate and plan
+
+# The guard goes once the converge commands (run, shutdown, restore, wake, status) land.
+with contextlib.suppress(ImportError):
+    from nsshutdown.commands import converge  # type: ignore[attr-defined,unused-ignore]  # noqa: F401
+
+
+def _print_version(ctx: typer.Context, value: bool) -> None:
+    # Only the flag itself: an NSSHUTDOWN_VERSION variable (say, an image tag) must not hijack runs.
+    source = ctx.get_parameter_source("version")
+    if value and source is not None and source.name == "COMMANDLINE":
+        typer.echo(f"nsshutdown {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Scale whole namespaces down outside working hours and bring them back on time."""
+
+
+def main() -> None:
+    app()

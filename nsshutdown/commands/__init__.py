@@ -1,0 +1,1 @@
+"""Typer commands. Each module registers its commands on ``nsshutdown.app.app`` when imported."""

@@ -1,0 +1,158 @@
+"""Raw API JSON <-> the tool's small frozen objects. Pure functions, no client involved.
+
+Lists are decoded with ``json.loads`` straight into :class:`~nsshutdown.model.Workload` objects:
+building the client's full models for 10,000 workloads costs seconds and hundreds of MiB, and the
+tool needs a handful of fields. Only annotations the tool decides on are kept (its own prefix and
+KEDA's pause key), so a large ``last-applied-configuration`` never stays in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from nsshutdown import constants as c
+from nsshutdown.model import Kind, Namespace, Patch, PinningPod, Resources, Workload, WorkloadRef
+from nsshutdown.quantity import parse_quantity
+
+logger = logging.getLogger(__name__)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_KEPT_EXACT = frozenset({c.KEDA_PAUSED_REPLICAS})
+
+
+def kept_annotations(annotations: Mapping[str, str] | None) -> Mapping[str, str]:
+    if not annotations:
+        return MappingProxyType({})
+    return MappingProxyType(
+        {k: v for k, v in annotations.items() if k.startswith(c.PREFIX) or k in _KEPT_EXACT}
+    )
+
+
+def _created(meta: Mapping[str, Any]) -> datetime:
+    raw = meta.get("creationTimestamp")
+    if not raw:
+        return _EPOCH
+    return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+
+
+def parse_workload(kind: Kind, item: Mapping[str, Any]) -> Workload:
+    """One list item (or GET/PATCH response) of ``kind`` as a :class:`Workload`."""
+    meta = item.get("metadata") or {}
+    spec = item.get("spec") or {}
+    replicas = suspend = None
+    scale_target = None
+    if kind is Kind.CRONJOB:
+        suspend = bool(spec.get("suspend", False))
+    elif kind is Kind.SCALEDOBJECT:
+        target = spec.get("scaleTargetRef") or {}
+        if target.get("name"):
+            scale_target = (str(target.get("kind") or "Deployment"), str(target["name"]))
+    elif spec.get("replicas") is not None:
+        replicas = int(spec["replicas"])
+    return Workload(
+        ref=WorkloadRef(kind, str(meta.get("namespace", "")), str(meta.get("name", ""))),
+        created=_created(meta),
+        resource_version=str(meta.get("resourceVersion", "")),
+        replicas=replicas,
+        suspend=suspend,
+        annotations=kept_annotations(meta.get("annotations")),
+        requests=_requests(kind, spec),
+        scale_target=scale_target,
+    )
+
+
+def parse_namespace(item: Mapping[str, Any]) -> Namespace:
+    meta = item.get("metadata") or {}
+    return Namespace(
+        name=str(meta.get("name", "")),
+        labels=MappingProxyType(dict(meta.get("labels") or {})),
+        annotations=kept_annotations(meta.get("annotations")),
+    )
+
+
+def pinning_pod(item: Mapping[str, Any]) -> PinningPod | None:
+    """The pod if it is alive and annotated ``karpenter.sh/do-not-disrupt: "true"``."""
+    meta = item.get("metadata") or {}
+    annotations = meta.get("annotations") or {}
+    if str(annotations.get(c.KARPENTER_DO_NOT_DISRUPT, "")).lower() != "true":
+        return None
+    if (item.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+        return None
+    node = str((item.get("spec") or {}).get("nodeName") or "")
+    return PinningPod(str(meta.get("namespace", "")), str(meta.get("name", "")), node)
+
+
+# --- requests -----------------------------------------------------------------------------------
+
+
+def _pod_spec(kind: Kind, spec: Mapping[str, Any]) -> Mapping[str, Any]:
+    if kind is Kind.CRONJOB:
+        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+    return ((spec.get("template") or {}).get("spec")) or {}
+
+
+def _requests(kind: Kind, spec: Mapping[str, Any]) -> Resources:
+    """Requests of one replica, as the scheduler counts them.
+
+    Regular containers and restartable (sidecar) init containers add up; a plain init container
+    runs alone, so the pod needs at least the largest of them.
+    """
+    if kind is Kind.SCALEDOBJECT:
+        return Resources()
+    pod = _pod_spec(kind, spec)
+    inits = pod.get("initContainers") or []
+    sidecars = [i for i in inits if i.get("restartPolicy") == "Always"]
+    plain = [i for i in inits if i.get("restartPolicy") != "Always"]
+    cpu, memory = _sum_requests([*(pod.get("containers") or []), *sidecars])
+    for init in plain:
+        init_cpu, init_memory = _sum_requests([init])
+        cpu, memory = max(cpu, init_cpu), max(memory, init_memory)
+    return Resources(cpu_cores=cpu, memory_bytes=memory)
+
+
+def _sum_requests(containers: Iterable[Mapping[str, Any]]) -> tuple[float, float]:
+    cpu = memory = 0.0
+    for container in containers:
+        requests = (container.get("resources") or {}).get("requests") or {}
+        cpu += _quantity(requests.get("cpu"))
+        memory += _quantity(requests.get("memory"))
+    return cpu, memory
+
+
+def _quantity(raw: Any) -> float:
+    if raw is None:
+        return 0.0
+    try:
+        return parse_quantity(raw)
+    except ValueError:
+        logger.debug("ignoring unparsable resource request %r", raw)
+        return 0.0
+
+
+# --- writes -------------------------------------------------------------------------------------
+
+
+def merge_patch(patch: Patch, *, resource_version: str = "") -> dict[str, Any]:
+    """The JSON merge patch for ``patch``: only the scaled field and the named annotation keys.
+
+    ``resourceVersion`` makes the write conditional: a stale decision gets 409 instead of
+    overwriting a change made since the object was read.
+    """
+    metadata: dict[str, Any] = {}
+    if patch.annotations:
+        metadata["annotations"] = dict(patch.annotations)
+    if resource_version:
+        metadata["resourceVersion"] = resource_version
+    body: dict[str, Any] = {"metadata": metadata} if metadata else {}
+    spec: dict[str, Any] = {}
+    if patch.replicas is not None:
+        spec["replicas"] = patch.replicas
+    if patch.suspend is not None:
+        spec["suspend"] = patch.suspend
+    if spec:
+        body["spec"] = spec
+    return body

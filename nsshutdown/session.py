@@ -1,0 +1,149 @@
+"""The wiring every cluster command shares: schedule, connection, observation, plan, execution.
+
+Order matters and is the same for every command: a schedule FILE is validated before anything
+connects (bad input never touches the cluster); a ``--configmap`` schedule is the run's first
+read; then one observation, one plan for ``now`` (read once, by the command), one execution.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from nsshutdown import constants as c
+from nsshutdown import planner
+from nsshutdown.cluster import Cluster
+from nsshutdown.config import Schedule, load_schedule, load_schedule_text
+from nsshutdown.errors import ConfigError, NotFoundError, UsageError
+from nsshutdown.executor import NamespaceAnnotations, execute
+from nsshutdown.kube import KubeCluster, Limits
+from nsshutdown.model import ClusterState, Desired, Kind, Plan
+from nsshutdown.report import DryRun, RunReport
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONFIGMAP_KEY = "schedule.yaml"
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    kubeconfig: Path | None = None
+    context: str | None = None
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass(frozen=True)
+class ScheduleSource:
+    file: Path | None = None
+    configmap: str | None = None  # NAMESPACE/NAME[:KEY]
+
+
+def connect(options: ClusterOptions) -> Cluster:
+    """The cluster a command talks to (tests replace this function with a fake)."""
+    return KubeCluster.connect(
+        kubeconfig=options.kubeconfig, context=options.context, limits=options.limits
+    )
+
+
+def parse_configmap_ref(text: str) -> tuple[str, str, str]:
+    """``NAMESPACE/NAME[:KEY]`` -> (namespace, name, key)."""
+    ref, _, key = text.partition(":")
+    namespace, _, name = ref.partition("/")
+    if not namespace or not name or "/" in name:
+        raise UsageError(f'--configmap "{text}": expected NAMESPACE/NAME[:KEY]')
+    return namespace, name, key or DEFAULT_CONFIGMAP_KEY
+
+
+@dataclass
+class Session:
+    schedule: Schedule
+    cluster: Cluster
+    now: datetime
+    own_namespace: str | None = None
+    concurrency: int = Limits.concurrency
+
+    def observe(self, *, pods: bool = False) -> ClusterState:
+        """Every kind, whatever the schedule names: a kind dropped from it must still restore."""
+        return self.cluster.observe(frozenset(Kind), pods=pods)
+
+    def plan(
+        self,
+        state: ClusterState,
+        *,
+        overrides: Mapping[str, Desired] | None = None,
+        only: Collection[str] | None = None,
+    ) -> Plan:
+        return planner.plan(
+            self.schedule,
+            state,
+            self.now,
+            own_namespace=self.own_namespace,
+            overrides=overrides,
+            only=only,
+        )
+
+    def execute(
+        self,
+        plan: Plan,
+        *,
+        dry_run: DryRun,
+        run_id: str,
+        annotations: NamespaceAnnotations | None = None,
+    ) -> RunReport:
+        return execute(
+            plan,
+            self.cluster,
+            dry_run=dry_run,
+            concurrency=self.concurrency,
+            namespace_annotations=annotations,
+            run_id=run_id,
+            clock=_clock(self.now),
+        )
+
+
+def open_session(
+    source: ScheduleSource, options: ClusterOptions, *, now: datetime, schedule_required: bool
+) -> Session:
+    """Load the schedule (a file before connecting) and connect."""
+    if source.file is not None and source.configmap is not None:
+        raise UsageError("give --schedule or --configmap, not both")
+    schedule = load_schedule(source.file) if source.file is not None else None
+    if schedule is None and source.configmap is None:
+        if schedule_required:
+            raise UsageError(
+                "give the schedule: --schedule FILE or --configmap NAMESPACE/NAME[:KEY]"
+            )
+        schedule = Schedule()  # defaults only: manual commands work without a schedule
+    if source.configmap is not None:
+        parse_configmap_ref(source.configmap)  # bad input stops us before connecting
+    cluster = connect(options)
+    if schedule is None:
+        schedule = _schedule_from_configmap(cluster, str(source.configmap))
+    own = os.environ.get(c.POD_NAMESPACE_ENV) or None
+    return Session(
+        schedule=schedule,
+        cluster=cluster,
+        now=now,
+        own_namespace=own,
+        concurrency=options.limits.concurrency,
+    )
+
+
+def _schedule_from_configmap(cluster: Cluster, ref: str) -> Schedule:
+    namespace, name, key = parse_configmap_ref(ref)
+    try:
+        text = cluster.read_configmap(namespace, name, key)
+    except NotFoundError as err:
+        raise ConfigError(f"configmap {namespace}/{name}: {err}") from None
+    return load_schedule_text(text, source=f"configmap {namespace}/{name}:{key}")
+
+
+def _clock(now: datetime) -> Callable[[], datetime]:
+    """Wall-clock time for the run's duration only; decisions use ``now``."""
+    start = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - start)

@@ -1,0 +1,182 @@
+"""YAML with line numbers: every problem in a schedule is reported as ``file:line: path: message``.
+
+PyYAML's constructed data forgets where each value came from, so the document is first composed
+into its node tree, the line of every key and list item is recorded under its field path, and only
+then is it turned into plain Python data. Pydantic reports errors by field path, which this map
+turns back into the line a person has to edit. Duplicate keys, which PyYAML silently resolves to
+the last one, are reported as problems here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    message: str
+    line: int | None = None  # when known better than the path's line (e.g. a duplicate key)
+
+
+@dataclass
+class Document:
+    """The parsed YAML data plus the line (1-based) of every field path in it."""
+
+    data: Any
+    lines: dict[Path, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def line_of(self, path: Path) -> int:
+        """The line of ``path``, or of its nearest ancestor that exists (a missing key's parent)."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(path[:end])
+            if line is not None:
+                return line
+        return 1
+
+
+class YamlSyntaxError(ValueError):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def parse(text: str) -> Document:
+    """Parse one YAML document. Raises :class:`YamlSyntaxError` (with its line) on bad YAML."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        doc = Document(data=None)
+        if node is not None:
+            doc.lines[()] = node.start_mark.line + 1
+            _walk(node, (), doc)
+            doc.data = loader.construct_document(node)
+        return doc
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise YamlSyntaxError(line, f"invalid YAML: {err.problem or err.context}") from None
+    except yaml.YAMLError as err:
+        raise YamlSyntaxError(1, f"invalid YAML: {err}") from None
+    finally:
+        loader.dispose()
+
+
+def _walk(node: yaml.Node, path: Path, doc: Document) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                message = f'duplicate key "{key}" (first at line {seen[key]})'
+                doc.problems.append(Problem((*path, key), message, line))
+                continue
+            seen[key] = line
+            doc.lines[(*path, key)] = line
+            _walk(value_node, (*path, key), doc)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            doc.lines[(*path, index)] = item.start_mark.line + 1
+            _walk(item, (*path, index), doc)
+
+
+def format_path(path: Path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(document)"
+
+
+def format_problem(source: str, doc: Document, problem: Problem) -> str:
+    line = doc.line_of(problem.path) if problem.line is None else problem.line
+    return f"{source}:{line}: {format_path(problem.path)}: {problem.message}"
+
+
+# --- pydantic errors -> problems ------------------------------------------------------------------
+
+
+def validation_problems(err: ValidationError, model: type[BaseModel]) -> list[Problem]:
+    return [_problem(detail, model) for detail in err.errors(include_url=False)]
+
+
+def _problem(detail: ErrorDetails, model: type[BaseModel]) -> Problem:
+    path: Path = tuple(part for part in detail["loc"] if _is_field(part))
+    kind = detail["type"]
+    if kind == "missing":
+        return Problem(path, "missing required key")
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(model, path[:-1])
+        hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
+        return Problem(path, f'unknown key "{path[-1]}"{hint}')
+    if kind == "value_error":
+        return Problem(path, str(detail.get("ctx", {}).get("error", detail["msg"])))
+    message = _PLAIN.get(kind, detail["msg"])
+    message = message[:1].lower() + message[1:]
+    return Problem(path, f"{message}, got {_show(detail['input'])}")
+
+
+# Pydantic's wording names Python types; a schedule's author thinks in YAML.
+_PLAIN = {
+    "tuple_type": "expected a list",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping (key: value)",
+    "model_type": "expected a mapping (key: value)",
+    "model_attributes_type": "expected a mapping (key: value)",
+    "string_type": "expected a string",
+}
+
+
+def _is_field(part: str | int) -> bool:
+    # pydantic adds segments such as "function-before[...]" for validators; they are not keys
+    return isinstance(part, int) or "[" not in part
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
+def _allowed_keys(model: type[BaseModel], path: Sequence[str | int]) -> list[str]:
+    """The keys the model at ``path`` accepts, to suggest the right spelling of an unknown key."""
+    current: type[BaseModel] | None = model
+    for part in path:
+        if current is None:
+            return []
+        if isinstance(part, int):
+            continue
+        info = _fields_by_key(current).get(part)
+        current = _model_in(info.annotation) if info is not None else None
+    return sorted(_fields_by_key(current)) if current is not None else []
+
+
+def _fields_by_key(model: type[BaseModel]) -> dict[str, Any]:
+    return {info.alias or name: info for name, info in model.model_fields.items()}
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in _type_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _type_args(annotation: Any) -> Iterable[Any]:
+    return getattr(annotation, "__args__", ())

@@ -1,0 +1,65 @@
+"""Test-wide safety net: no test may ever load the kubeconfig (or in-cluster credentials) of the
+machine it runs on, so no test can touch a real user's cluster.
+
+Installed in ``pytest_configure``, before any test module is imported, so even a module that bound
+``load_kube_config`` at import time gets the guarded one. The integration harness keeps working:
+it always passes an explicit ``config_file=`` it wrote under the system temp directory, and only
+such files may be loaded. Anything else raises a ``ConfigException`` (what the client raises when
+there is no configuration), so code under test reports "cannot reach the cluster" as it would.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import settings
+from kubernetes import config as kube_config_pkg
+from kubernetes.config import incluster_config, kube_config
+from kubernetes.config.config_exception import ConfigException
+
+settings.register_profile("nsshutdown", deadline=None, print_blob=True)
+settings.load_profile("nsshutdown")
+
+_TEMP = Path(tempfile.gettempdir()).resolve()
+_GUARD = pytest.MonkeyPatch()
+
+
+class RealKubeconfigForbiddenError(ConfigException):
+    """A test tried to load credentials it did not create."""
+
+
+def _only_temp_files(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        config_file = kwargs.get("config_file", args[0] if args else None)
+        if config_file is None or not Path(config_file).resolve().is_relative_to(_TEMP):
+            raise RealKubeconfigForbiddenError(
+                f"tests may only load a kubeconfig they wrote under {_TEMP}, got {config_file!r}"
+            )
+        return original(*args, **kwargs)
+
+    return guarded
+
+
+def _no_incluster(*_args: Any, **_kwargs: Any) -> None:
+    raise RealKubeconfigForbiddenError("tests may not load in-cluster credentials")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _GUARD.setenv("KUBECONFIG", str(_TEMP / "nsshutdown-tests-have-no-kubeconfig"))
+    _GUARD.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    for name in ("load_kube_config", "new_client_from_config"):
+        guarded = _only_temp_files(getattr(kube_config, name))
+        for module in (kube_config, kube_config_pkg):
+            _GUARD.setattr(module, name, guarded)
+    for module in (incluster_config, kube_config_pkg):
+        _GUARD.setattr(module, "load_incluster_config", _no_incluster)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _GUARD.undo()

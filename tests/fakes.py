@@ -1,0 +1,206 @@
+"""An in-memory :class:`nsshutdown.cluster.Cluster` for unit tests, with injectable failures.
+
+It behaves like the API server where the executor depends on it: patches are conditional on
+``resource_version`` (stale -> 409), every write bumps it, a dry-run write changes nothing,
+and annotations set to ``None`` are deleted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from types import MappingProxyType
+
+from nsshutdown.errors import (
+    ApiError,
+    CircuitOpenError,
+    ClusterUnreachableError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+)
+from nsshutdown.model import (
+    ClusterState,
+    Kind,
+    Namespace,
+    Patch,
+    PinningPod,
+    Workload,
+    WorkloadRef,
+    apply_patch,
+)
+
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def workload(
+    name: str,
+    *,
+    namespace: str = "dev-a",
+    kind: Kind = Kind.DEPLOYMENT,
+    replicas: int | None = None,
+    suspend: bool | None = None,
+    annotations: Mapping[str, str] | None = None,
+    created: datetime = LONG_AGO,
+    scale_target: tuple[str, str] | None = None,
+) -> Workload:
+    """A workload with sensible defaults: replica kinds get 3 replicas, CronJobs run."""
+    if kind in (Kind.DEPLOYMENT, Kind.STATEFULSET, Kind.ROLLOUT) and replicas is None:
+        replicas = 3
+    if kind is Kind.CRONJOB and suspend is None:
+        suspend = False
+    return Workload(
+        ref=WorkloadRef(kind, namespace, name),
+        created=created,
+        replicas=replicas,
+        suspend=suspend,
+        annotations=MappingProxyType(dict(annotations or {})),
+        scale_target=scale_target,
+    )
+
+
+@dataclass
+class Write:
+    ref: WorkloadRef
+    patch: Patch
+    dry_run: bool
+
+
+class FakeCluster:
+    def __init__(
+        self,
+        workloads: Iterable[Workload] = (),
+        *,
+        namespaces: Iterable[Namespace] = (),
+        kinds: Collection[Kind] = frozenset(Kind),
+        configmaps: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
+        pinning_pods: Iterable[PinningPod] = (),
+    ) -> None:
+        self._versions = itertools.count(1)
+        self._lock = threading.RLock()
+        self.workloads: dict[WorkloadRef, Workload] = {}
+        self.namespaces: dict[str, Namespace] = {ns.name: ns for ns in namespaces}
+        self.kinds = frozenset(kinds)
+        self.configmaps = dict(configmaps or {})
+        self.pinning_pods = tuple(pinning_pods)
+        self.writes: list[Write] = []
+        self.namespace_writes: list[tuple[str, dict[str, str | None], bool]] = []
+        self.requests = 0
+        # failure injection
+        self.unreachable = False
+        self.forbidden_namespaces: set[str] = set()
+        self.fail_writes: dict[WorkloadRef, int] = {}  # ref -> how many writes fail (5xx)
+        self.fail_on_write: int | None = None  # the k-th write (1-based) fails
+        self.circuit_after_writes: int | None = None  # after k writes every call is refused
+        self.on_patch: dict[WorkloadRef, Callable[[Workload], Workload]] = {}
+        for w in workloads:
+            self.put(w)
+
+    # --- test helpers ---------------------------------------------------------------------------
+
+    def put(self, w: Workload) -> Workload:
+        """Store ``w`` (as if created or changed by someone else): a new resource version."""
+        with self._lock:
+            stored = replace(w, resource_version=str(next(self._versions)))
+            self.workloads[w.ref] = stored
+            self.namespaces.setdefault(w.namespace, Namespace(w.namespace))
+            return stored
+
+    def get(self, name: str, namespace: str = "dev-a", kind: Kind = Kind.DEPLOYMENT) -> Workload:
+        return self.workloads[WorkloadRef(kind, namespace, name)]
+
+    def conflict_once(self, ref: WorkloadRef, change: Callable[[Workload], Workload]) -> None:
+        """Just before the next patch of ``ref``, someone else applies ``change`` (-> 409)."""
+        self.on_patch[ref] = change
+
+    def snapshot(self) -> dict[WorkloadRef, tuple[int | None, bool | None, dict[str, str]]]:
+        return {
+            ref: (w.replicas, w.suspend, dict(w.annotations)) for ref, w in self.workloads.items()
+        }
+
+    # --- the Cluster protocol -------------------------------------------------------------------
+
+    @property
+    def api_requests(self) -> int:
+        return self.requests
+
+    def observe(self, kinds: Collection[Kind], *, pods: bool = False) -> ClusterState:
+        self._request()
+        if self.unreachable:
+            raise ClusterUnreachableError("cannot reach the API server: fake")
+        served = frozenset(kinds) & self.kinds
+        return ClusterState(
+            namespaces=tuple(self.namespaces.values()),
+            workloads=tuple(w for w in self.workloads.values() if w.kind in served),
+            kinds=served,
+            pinning_pods=self.pinning_pods if pods else (),
+        )
+
+    def get_workload(self, ref: WorkloadRef) -> Workload:
+        self._request()
+        with self._lock:
+            if ref not in self.workloads:
+                raise NotFoundError(f"get {ref}: 404", status=404)
+            return self.workloads[ref]
+
+    def patch_workload(self, workload: Workload, patch: Patch, *, dry_run: bool) -> Workload:
+        self._request()
+        with self._lock:
+            self._inject(workload)
+            ref = workload.ref
+            current = self.workloads.get(ref)
+            if current is None:
+                raise NotFoundError(f"patch {ref}: 404", status=404)
+            if workload.resource_version and workload.resource_version != current.resource_version:
+                raise ConflictError(f"patch {ref}: 409 object has been modified", status=409)
+            self.writes.append(Write(ref, patch, dry_run))
+            after = apply_patch(current, patch)
+            return after if dry_run else self.put(after)
+
+    def annotate_namespace(
+        self, name: str, annotations: Mapping[str, str | None], *, dry_run: bool
+    ) -> None:
+        self._request()
+        with self._lock:
+            if name in self.forbidden_namespaces:
+                raise ForbiddenError(f"annotate namespace {name}: 403", status=403)
+            self.namespace_writes.append((name, dict(annotations), dry_run))
+            if dry_run:
+                return
+            ns = self.namespaces[name]
+            merged = {k: v for k, v in ns.annotations.items() if k not in annotations}
+            merged |= {k: v for k, v in annotations.items() if v is not None}
+            self.namespaces[name] = replace(ns, annotations=MappingProxyType(merged))
+
+    def read_configmap(self, namespace: str, name: str, key: str) -> str:
+        self._request()
+        data = self.configmaps.get((namespace, name))
+        if data is None or key not in data:
+            raise NotFoundError(f"configmap {namespace}/{name}:{key} not found", status=404)
+        return data[key]
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _request(self) -> None:
+        with self._lock:
+            self.requests += 1
+
+    def _inject(self, workload: Workload) -> None:
+        ref = workload.ref
+        attempted = len(self.writes) + 1
+        if self.circuit_after_writes is not None and attempted > self.circuit_after_writes:
+            raise CircuitOpenError("circuit open after 10 consecutive failed API requests")
+        if workload.namespace in self.forbidden_namespaces:
+            raise ForbiddenError(f"patch {ref}: 403 forbidden", status=403)
+        if self.fail_on_write is not None and attempted == self.fail_on_write:
+            self.fail_on_write = None
+            raise ApiError(f"patch {ref}: 500 internal error", status=500)
+        if self.fail_writes.get(ref, 0) > 0:
+            self.fail_writes[ref] -= 1
+            raise ApiError(f"patch {ref}: 503 unavailable", status=503)
+        change = self.on_patch.pop(ref, None)
+        if change is not None:
+            self.put(change(self.workloads[ref]))
