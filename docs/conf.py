@@ -50,3 +50,6 @@ html_show_sourcelink = False
 html_theme_options = {"navigation_with_keys": True}
 pygments_style = "friendly"
 pygments_dark_style = "monokai"
+
+# Hand-written folder indexes whose folder's pages are listed automatically (see _ext).
+nsshutdown_folder_indexes = ["runbooks/index", "deploy/index"]

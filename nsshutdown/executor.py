@@ -55,14 +55,16 @@ def execute(
     namespace_annotations: NamespaceAnnotations | None = None,
     run_id: str | None = None,
     clock: Callable[[], datetime] | None = None,
+    started: datetime | None = None,
 ) -> RunReport:
     """Converge every namespace of ``plan``; ``namespace_annotations`` are written first, per
     namespace (``None`` deletes a key), e.g. ``keep-up-until`` for ``wake``.
 
-    ``clock`` only times the run (``plan.at`` when not given); decisions use ``plan.at``.
+    ``clock`` and ``started`` only time the run (the command's start may precede the execution);
+    decisions use ``plan.at``.
     """
     clock = clock or (lambda: plan.at)
-    started = clock()
+    started = started or clock()
     run = _Run(cluster, dry_run=dry_run, max_conflicts=max_conflicts)
     annotations = namespace_annotations or {}
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
@@ -245,16 +247,8 @@ def _describe(result: ActionResult) -> str:
 
 
 def _log(action: Action, verb: str) -> None:
-    extra = {
-        "namespace": action.workload.namespace,
-        "kind": action.workload.kind.value,
-        "name": action.workload.name,
-        "action": action.type.value,
-        "from": action.from_value,
-        "to": action.to_value,
-    }
+    """A debug line at write time; the command logs each outcome with its fields afterwards."""
     prefix = "" if verb == "did" else "(dry run) "
-    logger.info(
-        "%s%s %s: %s -> %s",
-        prefix, action.type, action.ref, action.from_value, action.to_value, extra=extra,
-    )  # fmt: skip
+    logger.debug(
+        "%s%s %s: %s -> %s", prefix, action.type, action.ref, action.from_value, action.to_value
+    )

@@ -44,7 +44,8 @@ _LEVELS: Final = {
 _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
     "message", "asctime", "taskName", FIELDS_ATTR,
 }  # fmt: skip
-#: Keys of the scaling fields; text output leaves them out, as the message already names them.
+#: The fields of a scaling line (DESIGN.md, Logs). Text output leaves them out: the message
+#: names them.
 SCALING_KEYS: Final = ("namespace", "kind", "name", "action", "from", "to", "outcome")
 
 _SECRET_WORDS = r"pass(?:word|wd)|pwd|secret|token|authorization|bearer|api[_-]?key|credentials?"  # noqa: S105
@@ -140,10 +141,16 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """The message, then ``key=value`` extras (scaling fields excepted), secrets masked."""
+    """The message, then plain ``extra=`` keys as ``key=value``, secrets masked.
+
+    Fields given through :func:`fields` (scaling and summary lines) are for machines: their
+    message already says it all, so text leaves them out. So do the scaling keys.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
-        extras = {k: v for k, v in record_fields(record).items() if k not in SCALING_KEYS}
+        extras = {
+            k: v for k, v in record.__dict__.items() if k not in _RESERVED and k not in SCALING_KEYS
+        }
         suffix = "".join(f" {k}={_clean(k, v)}" for k, v in extras.items())
         saved = record.msg, record.args
         record.msg, record.args = record.getMessage() + suffix, None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -66,6 +66,12 @@ class Session:
     now: datetime
     own_namespace: str | None = None
     concurrency: int = Limits.concurrency
+    #: monotonic time when the command started, to time the whole run (observation included)
+    started: float = field(default_factory=time.monotonic)
+
+    def _clock(self) -> datetime:
+        """Wall-clock time for the run's duration only; decisions use ``now``."""
+        return self.now + timedelta(seconds=time.monotonic() - self.started)
 
     def observe(self, *, pods: bool = False) -> ClusterState:
         """Every kind, whatever the schedule names: a kind dropped from it must still restore."""
@@ -102,7 +108,8 @@ class Session:
             concurrency=self.concurrency,
             namespace_annotations=annotations,
             run_id=run_id,
-            clock=_clock(self.now),
+            clock=self._clock,
+            started=self.now,
         )
 
 
@@ -141,9 +148,3 @@ def _schedule_from_configmap(cluster: Cluster, ref: str) -> Schedule:
     except NotFoundError as err:
         raise ConfigError(f"configmap {namespace}/{name}: {err}") from None
     return load_schedule_text(text, source=f"configmap {namespace}/{name}:{key}")
-
-
-def _clock(now: datetime) -> Callable[[], datetime]:
-    """Wall-clock time for the run's duration only; decisions use ``now``."""
-    start = time.monotonic()
-    return lambda: now + timedelta(seconds=time.monotonic() - start)

@@ -9,15 +9,18 @@ guarded by ``resourceVersion``, with field manager ``nsshutdown``. Every request
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import urllib3
-from kubernetes.client import ApiClient, CoreV1Api, CustomObjectsApi
+from kubernetes.client.api.custom_objects_api import CustomObjectsApi
+from kubernetes.client.api_client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
 from nsshutdown import constants as c
@@ -32,7 +35,15 @@ from nsshutdown.kube import wire
 from nsshutdown.kube.auth import build_api_client
 from nsshutdown.kube.kinds import KIND_APIS
 from nsshutdown.kube.resilience import Limits, Resilience
-from nsshutdown.model import ClusterState, Kind, Patch, PinningPod, Workload, WorkloadRef
+from nsshutdown.model import (
+    ClusterState,
+    Kind,
+    Namespace,
+    Patch,
+    PinningPod,
+    Workload,
+    WorkloadRef,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +86,6 @@ class KubeCluster:
     def __init__(self, api: ApiClient, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
         self._api = api
-        self._core = CoreV1Api(api)
         self._custom = CustomObjectsApi(api)
         self._resilience = Resilience(self.limits)
         timeout = self.limits.timeout_seconds
@@ -108,29 +118,54 @@ class KubeCluster:
 
     # --- the calls --------------------------------------------------------------------------
 
-    def _request(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """One API call (with retries) returning the decoded JSON body."""
+    def _request(self, what: str, send: Callable[[], Any]) -> Any:
+        """One API call (with retries): ``send`` returns the raw response; its JSON is decoded."""
 
         def once() -> Any:
             try:
-                response = fn(
-                    *args, _preload_content=False, _request_timeout=self._timeout, **kwargs
-                )
+                response = send()
+                try:
+                    return json.loads(response.data)
+                finally:
+                    response.release_conn()
             except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
                 raise translate(exc, what) from exc
-            try:
-                return json.loads(response.data)
-            finally:
-                response.release_conn()
 
         return self._resilience.call(once, what=what)
 
-    def _pages(
-        self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any
-    ) -> Iterator[dict[str, Any]]:
-        token = None
+    def _core(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+    ) -> Any:
+        """A core (``/api/v1``) request without the generated ``CoreV1Api``, whose import alone
+        costs most of a second (it loads every core model); same serialization and auth."""
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        request = self._api.param_serialize(
+            method=method,
+            resource_path=path,
+            query_params=[(k, v) for k, v in (query or {}).items() if v is not None],
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        response = self._api.call_api(*request, _request_timeout=self._timeout)
+        if not 200 <= response.status <= 299:
+            response.read()  # type: ignore[no-untyped-call]
+            raise ApiException.from_response(http_resp=response, body=None, data=None)
+        return response.response
+
+    def _pages(self, what: str, fetch: Callable[[str | None], Any]) -> Iterator[dict[str, Any]]:
+        """Every item of a paginated list; ``fetch(token)`` sends one page request."""
+        token: str | None = None
         while True:
-            page = self._request(what, fn, *args, limit=PAGE_SIZE, _continue=token, **kwargs)
+            page = self._request(what, functools.partial(fetch, token))
             yield from page.get("items") or ()
             token = (page.get("metadata") or {}).get("continue")
             if not token:
@@ -140,9 +175,20 @@ class KubeCluster:
         """Every ``kind`` in the cluster, or ``None`` when the cluster does not serve it."""
         api = KIND_APIS[kind]
         what = f"list {api.plural}.{api.group}"
-        fn = self._custom.list_cluster_custom_object
+
+        def fetch(token: str | None) -> Any:
+            return self._custom.list_cluster_custom_object(
+                api.group,
+                api.version,
+                api.plural,
+                limit=PAGE_SIZE,
+                _continue=token,
+                _preload_content=False,
+                _request_timeout=self._timeout,
+            )
+
         try:
-            items = self._pages(what, fn, api.group, api.version, api.plural)
+            items = self._pages(what, fetch)
             return [wire.parse_workload(kind, item) for item in items]
         except NotFoundError:
             logger.info("%s is not served by this cluster (no CRD?): skipped", kind)
@@ -165,25 +211,34 @@ class KubeCluster:
         except ApiError as err:
             raise _unreachable(err) from err
 
-    def _list_namespaces(self) -> list[Any]:
-        return [
-            wire.parse_namespace(item)
-            for item in self._pages("list namespaces", self._core.list_namespace)
-        ]
+    def _list_namespaces(self) -> list[Namespace]:
+        def fetch(token: str | None) -> Any:
+            return self._core("GET", "/api/v1/namespaces", query=_page(token))
+
+        return [wire.parse_namespace(item) for item in self._pages("list namespaces", fetch)]
 
     def _list_pinning_pods(self) -> list[PinningPod]:
-        items = self._pages(
-            "list pods", self._core.list_pod_for_all_namespaces, field_selector=_LIVE_PODS
-        )
+        def fetch(token: str | None) -> Any:
+            query = {**_page(token), "fieldSelector": _LIVE_PODS}
+            return self._core("GET", "/api/v1/pods", query=query)
+
+        items = self._pages("list pods", fetch)
         return [pod for item in items if (pod := wire.pinning_pod(item)) is not None]
 
     def get_workload(self, ref: WorkloadRef) -> Workload:
         api = KIND_APIS[ref.kind]
         item = self._request(
             f"get {ref}",
-            self._custom.get_namespaced_custom_object,
-            api.group, api.version, ref.namespace, api.plural, ref.name,
-        )  # fmt: skip
+            lambda: self._custom.get_namespaced_custom_object(
+                api.group,
+                api.version,
+                ref.namespace,
+                api.plural,
+                ref.name,
+                _preload_content=False,
+                _request_timeout=self._timeout,
+            ),
+        )
         return wire.parse_workload(ref.kind, item)
 
     def patch_workload(self, workload: Workload, patch: Patch, *, dry_run: bool) -> Workload:
@@ -191,9 +246,11 @@ class KubeCluster:
         body = wire.merge_patch(patch, resource_version=workload.resource_version)
         item = self._request(
             f"patch {workload.ref}",
-            self._custom.patch_namespaced_custom_object,
-            api.group, api.version, workload.namespace, api.plural, workload.name, body,
-            **self._write_options(dry_run),
+            lambda: self._custom.patch_namespaced_custom_object(
+                api.group, api.version, workload.namespace, api.plural, workload.name, body,
+                field_manager=c.FIELD_MANAGER, dry_run="All" if dry_run else None,
+                _content_type=MERGE_PATCH, _preload_content=False, _request_timeout=self._timeout,
+            ),
         )  # fmt: skip
         return wire.parse_workload(workload.kind, item)
 
@@ -201,16 +258,18 @@ class KubeCluster:
         self, name: str, annotations: Mapping[str, str | None], *, dry_run: bool
     ) -> None:
         body = {"metadata": {"annotations": dict(annotations)}}
+        query = {"fieldManager": c.FIELD_MANAGER, "dryRun": "All" if dry_run else None}
+        path = f"/api/v1/namespaces/{quote(name, safe='')}"
         self._request(
             f"annotate namespace {name}",
-            self._core.patch_namespace,
-            name, body, **self._write_options(dry_run),
-        )  # fmt: skip
+            lambda: self._core("PATCH", path, query=query, body=body, content_type=MERGE_PATCH),
+        )
 
     def read_configmap(self, namespace: str, name: str, key: str) -> str:
         what = f"read configmap {namespace}/{name}"
+        path = f"/api/v1/namespaces/{quote(namespace, safe='')}/configmaps/{quote(name, safe='')}"
         try:
-            item = self._request(what, self._core.read_namespaced_config_map, name, namespace)
+            item = self._request(what, lambda: self._core("GET", path))
         except NotFoundError:
             raise
         except ApiError as err:
@@ -220,12 +279,9 @@ class KubeCluster:
             raise NotFoundError(f"{what}: no key {key!r} (keys: {', '.join(sorted(data))})")
         return str(data[key])
 
-    @staticmethod
-    def _write_options(dry_run: bool) -> dict[str, Any]:
-        options: dict[str, Any] = {"field_manager": c.FIELD_MANAGER, "_content_type": MERGE_PATCH}
-        if dry_run:
-            options["dry_run"] = "All"
-        return options
+
+def _page(token: str | None) -> dict[str, Any]:
+    return {"limit": PAGE_SIZE, "continue": token}
 
 
 def _unreachable(err: ApiError) -> ClusterUnreachableError:

@@ -163,8 +163,10 @@ class Resilience:
                     self.breaker.success()  # the server answered: it is alive
                     raise
                 if self.breaker.failure():
-                    logger.error("circuit breaker opened: %s failed: %s", what, exc)
-                    raise CircuitOpenError(f"{what}: {exc}", status=exc.status) from exc
+                    logger.error("circuit breaker opened: %s", exc)
+                    raise CircuitOpenError(
+                        f"circuit breaker opened: {exc}", status=exc.status
+                    ) from exc
                 raise
         self.breaker.success()
         return result

@@ -18,6 +18,10 @@ Directives (each takes an optional ``:heading-level:``, default 2):
 
 A generator whose source is missing stops the build with an ``ExtensionError``: a reference page is
 never silently empty.
+
+Folder index pages written by hand (``nsshutdown_folder_indexes`` in ``conf.py``, e.g. the runbooks'
+``index.md``) that have no toctree of their own get a hidden one listing their folder, so a new page
+dropped into the folder is part of the site without anyone editing a toctree.
 """
 
 from __future__ import annotations
@@ -151,7 +155,14 @@ def _always_regenerate(
     return pages
 
 
+def _folder_toctree(app: Sphinx, docname: str, source: list[str]) -> None:
+    if docname in app.config.nsshutdown_folder_indexes and "{toctree}" not in source[0]:
+        source[0] += "\n\n```{toctree}\n:hidden:\n:glob:\n\n*\n```\n"
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_config_value("nsshutdown_folder_indexes", [], "env", types=[list])
+    app.connect("source-read", _folder_toctree)
     app.connect("env-get-outdated", _always_regenerate)
     app.add_directive("nsshutdown-cli-reference", CliReference)
     app.add_directive("nsshutdown-schedule-reference", ScheduleReference)

@@ -1,7 +1,7 @@
 """The alerts, read from the PrometheusRule manifests, each linked to its runbook page.
 
-A runbook is found from the alert's ``runbook_url`` annotation (its last path segment, e.g.
-``.../runbooks/nsshutdown-job-failing.html`` -> ``docs/runbooks/nsshutdown-job-failing.md``) or, when
+A runbook is found from the alert's ``runbook_url`` annotation, by its last path segment
+(``.../runbooks/NsShutdownJobFailing.md`` -> ``docs/runbooks/NsShutdownJobFailing.md``) or, when
 that does not name a page, from the alert name in kebab case.
 """
 
@@ -78,7 +78,11 @@ def candidates(alert: AlertDoc) -> list[str]:
             names.append(f"{RUNBOOKS}/{stem}")
             names.append(f"{RUNBOOKS}/{stem}/index")
     fragment = urlparse(alert.runbook_url).fragment
-    for stem in (kebab(alert.name), kebab(alert.name).replace("ns-shutdown", "nsshutdown"), fragment):
+    for stem in (
+        kebab(alert.name),
+        kebab(alert.name).replace("ns-shutdown", "nsshutdown"),
+        fragment,
+    ):
         if stem:
             names.append(f"{RUNBOOKS}/{stem}")
     return list(dict.fromkeys(names))

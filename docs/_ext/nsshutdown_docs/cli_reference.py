@@ -1,8 +1,8 @@
 """The CLI reference, generated from the Typer application's command tree.
 
-``collect()`` walks the Click command tree that Typer builds (``typer.main.get_command``) and returns
-plain data; ``render()`` turns it into MyST. Tests use the data to check that every command and option
-is documented, so a new option cannot ship without reference docs.
+``collect()`` walks the Click command tree that Typer builds (``typer.main.get_command``) and
+returns plain data; ``render()`` turns it into MyST. Tests use the data to check that every command
+and option is documented, so a new option cannot ship without reference docs.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import PurePath
 from typing import Any
+
+import typer.main
 
 from nsshutdown_docs import markup
 
@@ -51,7 +53,7 @@ class ParamDoc:
     def signatures(self) -> tuple[str, ...]:
         """How the parameter is written on the command line, one entry per spelling."""
         if self.kind == "argument":
-            suffix = "..." if self.multiple else ""
+            suffix = "..." if self.multiple and not self.metavar.rstrip("]").endswith("...") else ""
             return (f"{self.metavar}{suffix}",)
         longest_first = sorted(self.opts, key=lambda opt: (not opt.startswith("--"), opt))
         if self.is_flag:
@@ -81,23 +83,14 @@ class CommandDoc:
 
 def load_command() -> Any:
     """The Click command behind ``nsshutdown``; importing the CLI module registers every command."""
-    import typer.main
-
     importlib.import_module(CLI_MODULE)
-    from nsshutdown.app import app
-
-    return typer.main.get_command(app)
+    return typer.main.get_command(importlib.import_module("nsshutdown.app").app)
 
 
 def collect(command: Any | None = None, *, program: str = PROGRAM) -> CommandDoc:
     """Every visible command and parameter, as data."""
     command = load_command() if command is None else command
-    context_class = getattr(command, "context_class", None)
-    if context_class is None:  # pragma: no cover - every Click command has one
-        import click
-
-        context_class = click.Context
-    ctx = context_class(command, info_name=program, **command.context_settings)
+    ctx = command.context_class(command, info_name=program, **command.context_settings)
     return _command(command, ctx, (program,))
 
 
@@ -112,7 +105,9 @@ def _command(command: Any, ctx: Any, path: tuple[str, ...]) -> CommandDoc:
             sub_ctx = type(ctx)(sub, info_name=name, parent=ctx, **sub.context_settings)
             subcommands.append(_command(sub, sub_ctx, (*path, name)))
     params = tuple(
-        _param(param, ctx) for param in command.get_params(ctx) if not getattr(param, "hidden", False)
+        _param(param, ctx)
+        for param in command.get_params(ctx)
+        if not getattr(param, "hidden", False)
     )
     return CommandDoc(
         path=path,
@@ -161,6 +156,7 @@ def _type_label(param: Any, ctx: Any) -> tuple[str, tuple[str, ...]]:
         label = "|".join(str(_plain(c)) for c in choices) if choices else param_type.name
     if "|" in label:
         return label, tuple(label.split("|"))
+    label = label.removesuffix(" range")  # Typer's "int range": the bounds are in the help
     return _TYPE_NAMES.get(label.lower(), label.upper()), ()
 
 
@@ -183,7 +179,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _default(param: Any, *, is_flag: bool) -> str | None:
+def _default(param: Any, *, is_flag: bool) -> str | None:  # noqa: PLR0911 - one case each
     show = getattr(param, "show_default", True)
     if isinstance(show, str):
         return show
@@ -213,7 +209,8 @@ def label_for(command: CommandDoc) -> str:
 
 def render(root: CommandDoc, *, level: int = 2) -> list[str]:
     """The whole reference: a summary table, then one section per command."""
-    lines = markup.table(
+    lines = markup.heading(level, "Commands", label="cli-commands")
+    lines += markup.table(
         ["Command", "What it does"],
         [
             [f"{{ref}}`{c.name} <{label_for(c)}>`", markup.first_sentence(c.help)]

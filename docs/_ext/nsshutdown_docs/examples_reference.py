@@ -31,7 +31,9 @@ def render(files: list[Path], *, root: Path, level: int = 2) -> list[str]:
     lines: list[str] = []
     for path in files:
         relative = path.relative_to(root).as_posix()
-        lines += markup.heading(level, markup.code(relative), label=markup.slug("example", relative))
+        lines += markup.heading(
+            level, markup.code(relative), label=markup.slug("example", relative)
+        )
         lines += markup.fence(
             "literalinclude",
             f"/../{relative}",

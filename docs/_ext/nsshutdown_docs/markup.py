@@ -42,7 +42,7 @@ def inline(text: str) -> str:
 
 
 def paragraphs(text: str | None) -> list[str]:
-    """Prose split on blank lines, each paragraph as one line of markup (Click's ``\\b`` dropped)."""
+    """Prose split on blank lines, each paragraph one line of markup (Click's ``\\b`` dropped)."""
     if not text:
         return []
     blocks = re.split(r"\n\s*\n", text.strip())
@@ -56,7 +56,7 @@ def first_sentence(text: str | None) -> str:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-    """A pipe table. Cells are markup already; a ``|`` inside a code span is escaped for the table."""
+    """A pipe table of markup cells; a ``|`` inside a code span is escaped for the table."""
 
     def cell(value: str) -> str:
         return re.sub(r"(?<!\\)\|", r"\\|", value) if value else " "
@@ -77,7 +77,9 @@ def slug(*parts: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
 
 
-def fence(directive: str, argument: str = "", body: Iterable[str] = (), **options: str) -> list[str]:
+def fence(
+    directive: str, argument: str = "", body: Iterable[str] = (), **options: str
+) -> list[str]:
     """A fenced directive block; the fence is longer than any fence inside ``body``."""
     body = list(body)
     longest = max((len(m) for ln in body for m in re.findall(r"^`{3,}", ln.strip())), default=2)

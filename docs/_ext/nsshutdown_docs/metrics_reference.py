@@ -1,7 +1,7 @@
 """The metrics reference, generated from ``nsshutdown.metrics.METRICS``.
 
-Each entry of ``METRICS`` describes one metric (``name``, ``help``, ``labels`` and, where the spec has
-them, ``type`` and ``unit``); the table below is built from that list and nothing else.
+Each entry of ``METRICS`` describes one metric (``name``, ``help``, ``labels`` and, where the spec
+has them, ``type``, ``unit`` and ``success_only``); the reference is built from that list alone.
 """
 
 from __future__ import annotations
@@ -52,11 +52,14 @@ def label_for(metric: MetricDoc) -> str:
 
 
 def render(metrics: list[MetricDoc], *, level: int = 2) -> list[str]:
-    lines = markup.table(
+    # Generated content must start with a heading: text before the first one would be moved after
+    # the last section by the nested parse.
+    lines = markup.heading(level, "All metrics", label="metrics-all")
+    lines += markup.table(
         ["Metric", "Type", "Labels", "Meaning"],
         [
             [
-                f"{{ref}}`{markup.escape(m.name)} <{label_for(m)}>`",
+                f"{{ref}}`{m.name} <{label_for(m)}>`",  # role text is literal: no escaping
                 m.type,
                 ", ".join(markup.code(label) for label in m.labels) or "none",
                 markup.first_sentence(m.help),

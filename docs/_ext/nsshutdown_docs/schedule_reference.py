@@ -12,8 +12,10 @@ has no description anywhere and a description whose field no longer exists.
 
 from __future__ import annotations
 
+import collections.abc
 import datetime as dt
 import importlib
+import sys
 import types
 import typing
 from collections.abc import Mapping
@@ -24,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from nsshutdown.timeutil import format_duration
 from nsshutdown_docs import markup
 
 #: The model ``load_schedule_text`` validates the YAML document with.
@@ -148,10 +151,17 @@ def _fields(model: type) -> dict[str, tuple[str, Any]]:
 
 def _hints(model: type) -> dict[str, Any]:
     """Field annotations with their ``Annotated`` aliases intact (pydantic strips them)."""
+    names = set(model.model_fields)  # type: ignore[attr-defined]
     hints: dict[str, Any] = {}
     for klass in reversed(model.__mro__):
-        if "__annotations__" in vars(klass):
-            hints.update(typing.get_type_hints(klass, include_extras=True))
+        namespace = vars(sys.modules[klass.__module__])
+        for name, annotation in vars(klass).get("__annotations__", {}).items():
+            if name in names:
+                hints[name] = (
+                    eval(annotation, namespace, dict(vars(klass)))  # noqa: S307 - the code's own annotations
+                    if isinstance(annotation, str)
+                    else annotation
+                )
     return hints
 
 
@@ -172,7 +182,8 @@ def _key(name: str, info: Any) -> str:
     alias = info.validation_alias or info.alias
     if isinstance(alias, str):
         return alias
-    choices = getattr(alias, "choices", None)  # AliasChoices: the first spelling is the documented one
+    # AliasChoices: the first spelling is the documented one
+    choices = getattr(alias, "choices", None)
     if choices and isinstance(choices[0], str):
         return str(choices[0])
     return name
@@ -203,20 +214,23 @@ def _nested_models(tp: Any, suffix: str = "") -> list[tuple[type, str]]:
         return [(tp, suffix)]
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in _SEQUENCES or origin in (typing.Sequence, _abc("Sequence"), _abc("Set")):
-        return [m for arg in args if arg is not Ellipsis for m in _nested_models(arg, suffix + "[]")]
+        return [
+            m for arg in args if arg is not Ellipsis for m in _nested_models(arg, suffix + "[]")
+        ]
     if origin in (dict, typing.Mapping, _abc("Mapping")):
-        return [m for m in _nested_models(args[-1], suffix + ".*")] if args else []
+        return list(_nested_models(args[-1], suffix + ".*")) if args else []
     return [m for arg in args for m in _nested_models(arg, suffix)]
 
 
 def _abc(name: str) -> Any:
-    import collections.abc
-
     return getattr(collections.abc, name)
 
 
-def describe_type(tp: Any, paths: Mapping[type, str], aliases: Mapping[int, str] = {}) -> str:  # noqa: B006
+def describe_type(  # noqa: PLR0911 - one return per kind of type
+    tp: Any, paths: Mapping[type, str], aliases: Mapping[int, str] | None = None
+) -> str:
     """A type as markup for readers of a YAML file."""
+    aliases = aliases or {}
     alias = aliases.get(id(tp))
     if alias in ALIAS_TYPES:
         return markup.inline(ALIAS_TYPES[alias])
@@ -250,15 +264,13 @@ def describe_type(tp: Any, paths: Mapping[type, str], aliases: Mapping[int, str]
     return markup.escape(getattr(tp, "__name__", str(tp)))
 
 
-def render_value(value: Any) -> str:
+def render_value(value: Any) -> str:  # noqa: PLR0911 - one return per kind of value
     """A default as it would be written in YAML."""
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.timedelta):
-        from nsshutdown.timeutil import format_duration
-
         return format_duration(value)
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=str) if isinstance(value, set | frozenset) else value

@@ -1,0 +1,67 @@
+"""``python -m bench [--quick] [--namespaces N] [--per-namespace M] [--profile]``.
+
+One invocation: start a local API server, seed it, then measure a shutdown run, a no-op run, a
+restore run (each one ``nsshutdown run`` process) and the ceiling (a minimal client in this
+process), print a table and write ``bench/results/<timestamp>.json``. The server is always
+stopped again, whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import report
+from bench.session import BenchSession
+from devtools.cluster import LocalCluster
+from nsshutdown.kube import Limits
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    defaults = Limits()
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--namespaces", type=int, default=1000, help="default: 1000")
+    parser.add_argument("--per-namespace", type=int, default=10, help="default: 10")
+    parser.add_argument("--quick", action="store_true", help="100 namespaces x 10 workloads")
+    parser.add_argument(
+        "--concurrency", type=int, default=defaults.concurrency,
+        help=f"nsshutdown --concurrency and the ceiling's threads ({defaults.concurrency})",
+    )  # fmt: skip
+    parser.add_argument("--qps", type=float, default=None, help="nsshutdown --qps (its default)")
+    parser.add_argument("--burst", type=int, default=None, help="nsshutdown --burst")
+    parser.add_argument(
+        "--profile", action="store_true",
+        help="also profile a no-op and a shutdown run (cProfile, slower; not in the table)",
+    )  # fmt: skip
+    parser.add_argument("--results", type=Path, default=report.RESULTS_DIR)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.namespaces, args.per_namespace = 100, 10
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = datetime.now(UTC)
+    with (
+        tempfile.TemporaryDirectory(prefix="nsshutdown-bench-") as tmp,
+        LocalCluster() as cluster,
+    ):
+        session = BenchSession(cluster, args, workdir=Path(tmp), now=started)
+        try:
+            results = session.run()
+        finally:
+            session.close()
+    results["targets"] = report.evaluate(results)
+    path = report.write(results, args.results)
+    print(report.table(results))
+    print(f"\ntargets ({results['config']['workloads']} workloads):")
+    print(report.targets_text(results["targets"]))
+    print(f"\nresults: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

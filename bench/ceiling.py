@@ -1,0 +1,58 @@
+"""The ceiling: how fast this API server accepts the same writes from a minimal client.
+
+Same process as the benchmark, same number of JSON merge patches as the shutdown run, shaped like
+nsshutdown's (the scaled field plus three annotations, with a field manager), over a thread pool
+of the same concurrency and one keep-alive connection per thread, with no rate limit, no retries
+and no model objects. Whatever nsshutdown adds on top of this is client-side cost.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from bench.rawapi import RawApi
+from bench.seed import Seeded
+
+FIELD_MANAGER = "nsshutdown-bench-ceiling"
+
+
+@dataclass(frozen=True)
+class CeilingResult:
+    patches: int
+    wall_seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.patches / self.wall_seconds if self.wall_seconds else 0.0
+
+
+def shutdown_patch(workload: Seeded, stamp: str) -> dict[str, Any]:
+    saved_key, saved, spec = (
+        ("nsshutdown.io/original-suspend", "false", {"suspend": True})
+        if workload.kind == "CronJob"
+        else ("nsshutdown.io/original-replicas", str(workload.replicas), {"replicas": 0})
+    )
+    annotations = {
+        saved_key: saved,
+        "nsshutdown.io/shutdown-at": stamp,
+        "nsshutdown.io/shutdown-by": "bench-ceiling",
+    }
+    return {"metadata": {"annotations": annotations}, "spec": spec}
+
+
+def measure(api: RawApi, workloads: list[Seeded], *, concurrency: int) -> CeilingResult:
+    """Scale every workload down with one patch each, as fast as the server allows."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    query = f"?fieldManager={FIELD_MANAGER}"
+
+    def patch(workload: Seeded) -> None:
+        api.merge_patch(workload.path + query, shutdown_patch(workload, stamp))
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for _ in pool.map(patch, workloads):
+            pass
+    return CeilingResult(len(workloads), time.monotonic() - started)

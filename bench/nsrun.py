@@ -1,0 +1,111 @@
+"""Run ``python -m nsshutdown run`` the way the CronJob does, one process per run.
+
+A separate process per run is the honest measurement: wall time includes interpreter start and
+imports (a CronJob pays them every time), and ``os.wait4`` returns that one child's peak RSS and
+CPU time, untouched by the benchmark's own memory (seeding, the ceiling client).
+
+``run`` has no ``--at``: it reads the clock. The schedules are therefore written relative to the
+benchmark's start: a daily window that opened an hour ago (shutdown) or closed an hour ago
+(restore), in UTC, which stays true for the whole benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.seed import NAMESPACE_PREFIX
+
+_SCHEDULE = """\
+version: 1
+defaults:
+  timezone: UTC
+  gracePeriod: 0m
+schedules:
+  - name: bench
+    namespaces:
+      names: ["{prefix}*"]
+    windows:
+      - shutdown: "{shutdown}"
+        startup: "{startup}"
+"""
+
+
+def _daily(at: datetime) -> str:
+    return f"{at.minute} {at.hour} * * *"
+
+
+def write_schedule(path: Path, *, now: datetime, window_open: bool) -> Path:
+    """A schedule whose one window is open (or closed) at ``now`` and for the next hour."""
+    before, after = now - timedelta(hours=1), now + timedelta(hours=2)
+    shutdown, startup = (before, after) if window_open else (after, before)
+    text = _SCHEDULE.format(
+        prefix=NAMESPACE_PREFIX, shutdown=_daily(shutdown), startup=_daily(startup)
+    )
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int
+    wall_seconds: float
+    cpu_seconds: float
+    max_rss_mib: float
+    output: dict[str, Any]  # the run's --output json document
+    stderr_path: Path
+
+    def actions(self, outcome: str = "applied") -> int:
+        return sum(
+            1
+            for ns in self.output.get("namespaces", [])
+            for action in ns.get("actions", [])
+            if action.get("outcome") == outcome and action.get("action") != "skip"
+        )
+
+
+def _child_env() -> dict[str, str]:
+    """The caller's environment without any NSSHUTDOWN_* setting (or pod namespace)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NSSHUTDOWN_")}
+    env.pop("POD_NAMESPACE", None)
+    repo = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def run_nsshutdown(
+    *, kubeconfig: Path, schedule: Path, workdir: Path, label: str, extra: list[str],
+    python_args: tuple[str, ...] = (),
+) -> RunResult:  # fmt: skip
+    """One ``nsshutdown run --output json``; logs (JSON lines) go to ``workdir/<label>.log``."""
+    argv = [
+        sys.executable, *python_args, "-m", "nsshutdown", "run",
+        "--kubeconfig", str(kubeconfig), "--schedule", str(schedule),
+        "--output", "json", "--log-format", "json", *extra,
+    ]  # fmt: skip
+    out_path, err_path = workdir / f"{label}.json", workdir / f"{label}.log"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        started = time.monotonic()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=_child_env())
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    try:
+        output = json.loads(out_path.read_bytes() or b"{}")
+    except ValueError:
+        output = {}
+    return RunResult(
+        exit_code=proc.returncode,
+        wall_seconds=wall,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        max_rss_mib=usage.ru_maxrss / 1024,
+        output=output,
+        stderr_path=err_path,
+    )

@@ -1,0 +1,200 @@
+"""The benchmark's sequence on one local API server: seed, shutdown, no-op, restore, ceiling."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bench import apimetrics, ceiling, profiling, report, seed, verify
+from bench.nsrun import RunResult, run_nsshutdown, write_schedule
+from bench.rawapi import RawApi
+from devtools.cluster import LocalCluster
+from nsshutdown.kube.client import PAGE_SIZE
+
+#: Every kind nsshutdown lists on each run, and where. The CRDs are registered so that each
+#: kind is a real (empty) list rather than a 404.
+LISTED = {
+    "namespaces": "/api/v1/namespaces",
+    "Deployment": "/apis/apps/v1/deployments",
+    "StatefulSet": "/apis/apps/v1/statefulsets",
+    "CronJob": "/apis/batch/v1/cronjobs",
+    "ScaledObject": "/apis/keda.sh/v1alpha1/scaledobjects",
+    "Rollout": "/apis/argoproj.io/v1alpha1/rollouts",
+}
+
+
+class BenchSession:
+    def __init__(
+        self, cluster: LocalCluster, args: argparse.Namespace, *, workdir: Path, now: datetime
+    ) -> None:
+        self.cluster, self.args, self.workdir, self.now = cluster, args, workdir, now
+        self.api = RawApi(cluster, maxsize=max(16, args.concurrency))
+        self.workloads = seed.plan_workloads(args.namespaces, args.per_namespace)
+        self.open_schedule = write_schedule(workdir / "open.yaml", now=now, window_open=True)
+        self.closed_schedule = write_schedule(workdir / "closed.yaml", now=now, window_open=False)
+        self.checks: dict[str, Any] = {}
+
+    def close(self) -> None:
+        self.api.close()
+
+    def run(self) -> dict[str, Any]:
+        report.say(f"seeding {len(self.workloads)} workloads ...")
+        self.cluster.register_crds()
+        seeding = seed.seed(self.api, self.workloads)
+        report.say(f"seeded: {seeding}")
+        self._warm_up()
+        runs = {
+            "shutdown": self._cli("shutdown", self.open_schedule, expect_down=True),
+            "noop": self._cli("noop", self.open_schedule, expect_down=True),
+            "restore": self._cli("restore", self.closed_schedule, expect_down=False),
+            "ceiling": self._ceiling(),
+        }
+        results = {
+            "started": self.now.isoformat(),
+            "machine": self._machine(),
+            "config": self._config(),
+            "seeding": seeding,
+            "expected_noop_requests": self._expected_noop_requests(),
+            "runs": runs,
+            "checks": self.checks,
+        }
+        if self.args.profile:
+            results["profiles"] = self._profile()
+        return results
+
+    # --- the measured steps --------------------------------------------------------------------
+
+    def _measured(self) -> Counter[apimetrics.Key]:
+        time.sleep(0.2)  # let the server settle the previous step's counters
+        return apimetrics.scrape(self.api)
+
+    def _cli(self, label: str, schedule: Path, *, expect_down: bool) -> dict[str, Any]:
+        report.say(f"run: {label} ...")
+        before = self._measured()
+        result = run_nsshutdown(
+            kubeconfig=self.cluster.kubeconfig_path, schedule=schedule, workdir=self.workdir,
+            label=label, extra=self._cli_flags(),
+        )  # fmt: skip
+        counts = apimetrics.difference(before, self._measured())
+        wrong = verify.mismatches(self.api, self.workloads, down=expect_down)
+        self.checks[label] = {
+            "exit_code": result.exit_code,
+            "workloads_not_as_expected": len(wrong),
+            "examples": wrong[:5],
+        }
+        if result.exit_code != 0:
+            tail = result.stderr_path.read_text(errors="replace")[-2000:]
+            report.say(f"{label}: exit {result.exit_code}\n{tail}")
+        entry = _entry(result.wall_seconds, result.actions(), counts, client=_client(result))
+        entry |= {
+            "peak_rss_mib": round(result.max_rss_mib, 1),
+            "cpu_seconds": round(result.cpu_seconds, 2),
+            "execute_seconds": result.output.get("duration_seconds"),
+            "exit_code": result.exit_code,
+            "load_average_1m": round(os.getloadavg()[0], 2),
+        }
+        report.say(f"{label}: {entry}")
+        return entry
+
+    def _ceiling(self) -> dict[str, Any]:
+        report.say("ceiling ...")
+        before = self._measured()
+        result = ceiling.measure(self.api, self.workloads, concurrency=self.args.concurrency)
+        counts = apimetrics.difference(before, self._measured())
+        entry = _entry(result.wall_seconds, result.patches, counts, client=result.patches)
+        entry["load_average_1m"] = round(os.getloadavg()[0], 2)
+        report.say(f"ceiling: {entry}")
+        return entry
+
+    def _profile(self) -> dict[str, Any]:
+        """The ceiling left every workload down: profile a no-op; restore; weigh a shutdown's
+        steps; restore; profile a shutdown. The restores in between are not reported."""
+        kw = {"kubeconfig": self.cluster.kubeconfig_path, "extra": self._cli_flags()}
+        out: dict[str, Any] = {}
+        report.say("profiling: no-op ...")
+        out["noop"] = profiling.profile_cli(
+            schedule=self.open_schedule, workdir=self.workdir, label="noop",
+            results_dir=self.args.results, **kw,
+        )  # fmt: skip
+        out["noop"]["phases"] = profiling.phases(schedule=self.open_schedule, write=True, **kw)
+        self._plain_restore("profile-restore-1")
+        report.say("profiling: shutdown steps ...")
+        phases = profiling.phases(schedule=self.open_schedule, write=True, **kw)
+        self._plain_restore("profile-restore-2")
+        report.say("profiling: shutdown ...")
+        out["shutdown"] = profiling.profile_cli(
+            schedule=self.open_schedule, workdir=self.workdir, label="shutdown",
+            results_dir=self.args.results, **kw,
+        )  # fmt: skip
+        out["shutdown"]["phases"] = phases
+        return out
+
+    def _plain_restore(self, label: str) -> None:
+        run_nsshutdown(
+            kubeconfig=self.cluster.kubeconfig_path, schedule=self.closed_schedule,
+            workdir=self.workdir, label=label, extra=self._cli_flags(),
+        )  # fmt: skip
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _cli_flags(self) -> list[str]:
+        flags = ["--concurrency", str(self.args.concurrency)]
+        if self.args.qps is not None:
+            flags += ["--qps", str(self.args.qps)]
+        if self.args.burst is not None:
+            flags += ["--burst", str(self.args.burst)]
+        return flags
+
+    def _warm_up(self) -> None:
+        """One throwaway process, so the first measured run does not pay a cold page cache."""
+        run_nsshutdown(
+            kubeconfig=self.cluster.kubeconfig_path, schedule=self.open_schedule,
+            workdir=self.workdir, label="warmup", extra=["--dry-run=client"],
+        )  # fmt: skip
+
+    def _expected_noop_requests(self) -> int:
+        counts = {}
+        for kind, path in LISTED.items():
+            doc = self.api.get_json(path + "?limit=1")
+            remaining = int((doc.get("metadata") or {}).get("remainingItemCount") or 0)
+            counts[kind] = len(doc.get("items") or []) + remaining
+        return report.expected_list_requests(counts, PAGE_SIZE)
+
+    def _config(self) -> dict[str, Any]:
+        a = self.args
+        return {
+            "namespaces": a.namespaces, "per_namespace": a.per_namespace,
+            "workloads": len(self.workloads), "concurrency": a.concurrency,
+            "qps": a.qps, "burst": a.burst, "page_size": PAGE_SIZE,
+            "nsshutdown_flags": self._cli_flags(),
+        }  # fmt: skip
+
+    def _machine(self) -> dict[str, Any]:
+        version = self.api.get_json("/version").get("gitVersion", "")
+        return report.machine_info(version, self.cluster.binaries.directory.name)
+
+
+def _client(result: RunResult) -> int | None:
+    value = result.output.get("api_requests")
+    return int(value) if value is not None else None
+
+
+def _entry(
+    wall: float, changed: int, counts: apimetrics.RequestCounts, *, client: int | None
+) -> dict[str, Any]:
+    server = counts.total
+    return {
+        "wall_seconds": round(wall, 3),
+        "changed": changed,
+        "client_requests": client,
+        "server_requests": server,
+        "server_writes": counts.verb("PATCH") + counts.verb("PUT") + counts.verb("POST"),
+        "requests_per_changed": round(server / changed, 3) if changed else None,
+        "throughput_per_second": round(changed / wall, 1) if wall else 0.0,
+        "server_breakdown": counts.summary(),
+    }
