@@ -159,6 +159,10 @@ def _down_scaledobject(workload: Workload, ctx: Context) -> Action:
     current = keda_paused(workload)
     if current == 0:
         return _noop(workload) if held else _skip(workload, SkipReason.ALREADY_PAUSED)
+    if not held:
+        # A prior pause value that is not a count could not be put back by a restore (it would
+        # read as corrupt and stay paused at 0): leave it, and the workload, to a human.
+        _parse_int(workload, c.KEDA_PAUSED_REPLICAS, allow_empty=False)
     if not held and _too_young(workload, ctx):
         return _skip(workload, SkipReason.GRACE_PERIOD)
     annotations: dict[str, str | None] = {c.KEDA_PAUSED_REPLICAS: "0"}

@@ -50,6 +50,11 @@ def connect(options: ClusterOptions) -> Cluster:
     )
 
 
+def live_state(*, kubeconfig: Path | None = None, context: str | None = None) -> ClusterState:
+    """The cluster as ``run`` sees it: ``plan`` without ``--namespace`` plans against it."""
+    return connect(ClusterOptions(kubeconfig=kubeconfig, context=context)).observe(frozenset(Kind))
+
+
 def parse_configmap_ref(text: str) -> tuple[str, str, str]:
     """``NAMESPACE/NAME[:KEY]`` -> (namespace, name, key)."""
     ref, _, key = text.partition(":")

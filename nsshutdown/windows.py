@@ -97,13 +97,14 @@ def _next_transition(rule: Rule, at: datetime) -> Transition | None:
     current = _evaluate(rule, at).desired
     # Each source (a window, or the holidays) yields the instants its own state flips; the rule's
     # state is the OR of them, so walk the merged stream until that OR flips.
-    sources = [_window_changes(w, zone, at) for w in rule.windows]
+    until = at + HORIZON
+    sources = [_window_changes(w, zone, at, until) for w in rule.windows]
     sources.append(_holiday_changes(rule, zone, at))
     state = [_is_open(w, zone, at) for w in rule.windows] + [_is_holiday(rule, zone, at)]
     tagged = [_tag(index, source) for index, source in enumerate(sources)]
     merged = heapq.merge(*tagged, key=lambda item: item[0])
     for when, changes in itertools.groupby(merged, key=lambda item: item[0]):
-        if when > at + HORIZON:
+        if when > until:
             return None
         for _, index, value in changes:
             state[index] = value
@@ -130,11 +131,11 @@ def _is_open(window: Window, zone: ZoneInfo, at: datetime) -> bool:
 
 
 def _window_changes(
-    window: Window, zone: ZoneInfo, at: datetime
+    window: Window, zone: ZoneInfo, at: datetime, until: datetime
 ) -> Iterator[tuple[datetime, bool]]:
-    """The instants after ``at`` where this one window opens (True) or closes (False)."""
+    """The instants in ``(at, until]`` where this one window opens (True) or closes (False)."""
     is_open = _is_open(window, zone, at)
-    while True:
+    while at <= until:
         # Open: only the next startup can close it. Closed: the next shutdown opens it, unless a
         # startup fires at that same instant (a tie is closed).
         fire = _next_fire(window.startup if is_open else window.shutdown, zone, at)

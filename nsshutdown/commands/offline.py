@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 
-from nsshutdown import planner, render, week
+from nsshutdown import planner, render, session, week
 from nsshutdown.app import app, handle_errors
 from nsshutdown.config import Rule, Schedule, load_schedule
 from nsshutdown.errors import UsageError
 from nsshutdown.model import ClusterState, Namespace
-from nsshutdown.options import Output, OutputFormat, ScheduleFile
+from nsshutdown.options import Context, Kubeconfig, Output, OutputFormat, ScheduleFile
 from nsshutdown.selection import label_key_problem, label_value_problem
 from nsshutdown.timeutil import format_duration
 from nsshutdown.windows import wall_to_instant
@@ -73,14 +73,20 @@ def plan(
     namespace: NamespaceArgs = None,
     output: Output = OutputFormat.TEXT,
     show_week: WeekOption = False,
+    *,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
 ) -> None:
-    """What `run` would do at a time, and when each namespace next changes."""
+    """What `run` would do at a time, and when each namespace next changes.
+
+    Offline with --namespace; otherwise against the live cluster, with its workloads' actions."""
     now = datetime.now(UTC).replace(microsecond=0)
     schedule = load_schedule(_require_schedule(schedule_file))
     when = parse_at(at, now=now, zone=ZoneInfo(schedule.defaults.timezone))
-    if not namespace:
-        raise UsageError("plan: give --namespace NAME[=labels] (repeatable) to plan offline")
-    state = build_offline_state(namespace)
+    if namespace:
+        state = build_offline_state(namespace)
+    else:
+        state = session.live_state(kubeconfig=kubeconfig, context=context)
     console = Console(highlight=False)
     if show_week:
         _print_week(schedule, state, at=when, output=output, console=console)

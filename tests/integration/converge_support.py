@@ -129,10 +129,10 @@ class World:
 
     # --- acting ---------------------------------------------------------------------------------
 
-    def cli(self, *args: str | Path, kubeconfig: Path | None = None) -> Result:
+    def cli(self, *args: str | Path, kubeconfig: Path | None = None, logs: bool = True) -> Result:
         argv = [str(a) for a in args]
         argv += ["--kubeconfig", str(kubeconfig or self.kubeconfig), "--output", "json"]
-        argv += ["--log-format", "json"]
+        argv += ["--log-format", "json"] if logs else []
         result = CliRunner().invoke(app, argv)
         try:
             doc = json.loads(result.stdout)

@@ -120,6 +120,21 @@ def test_schedule_from_a_configmap(world: World) -> None:
     assert "schedule.yaml" in missing.stderr
 
 
+def test_plan_without_namespaces_lists_the_live_actions_and_writes_nothing(world: World) -> None:
+    ns = world.namespace()
+    create_deployment(world.api, ns, "api", replicas=3)
+    version = world.get("Deployment", ns, "api")["metadata"]["resourceVersion"]
+
+    result = world.cli("plan", "-s", world.schedule(down=True), logs=False)
+
+    assert result.code == 0, result.stderr
+    (action,) = next(n for n in result.doc["namespaces"] if n["namespace"] == ns)["actions"]
+    assert (action["name"], action["action"], action["from"], action["to"]) == (
+        "api", "shutdown", 3, 0,
+    )  # fmt: skip
+    assert world.get("Deployment", ns, "api")["metadata"]["resourceVersion"] == version
+
+
 def test_the_console_entry_point_runs_against_the_cluster(world: World) -> None:
     ns = world.namespace()
     create_deployment(world.api, ns, "api", replicas=2)

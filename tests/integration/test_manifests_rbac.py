@@ -117,7 +117,7 @@ def _allowed_calls(home: str, target: str) -> list[tuple[str, str, Any]]:
         "type": "Normal",
     }
     new_event = {
-        "metadata": {"generateName": "api."},
+        "metadata": {"generateName": "api-"},
         "regarding": regarding,
         "eventTime": "2026-01-01T00:00:00.000000Z",
         "reportingController": "nsshutdown.io/nsshutdown",

@@ -391,3 +391,16 @@ def test_text_output_names_every_change(fake: FakeCluster, tmp_path: Path) -> No
 
 def test_unreachable_error_type_maps_to_exit_3() -> None:
     assert int(ClusterUnreachableError("x").exit_code) == 3
+
+
+def test_plan_without_namespace_plans_against_the_live_cluster(
+    fake: FakeCluster, tmp_path: Path
+) -> None:
+    code, doc, _ = cli("plan", "-s", schedule(tmp_path), "-o", "json")
+    assert code == 0
+    actions = {ns["namespace"]: ns["actions"] for ns in doc["namespaces"]}
+    assert [(a["name"], a["action"]) for a in actions["dev-a"]] == [
+        ("nightly", "shutdown"),
+        ("api", "shutdown"),
+    ]
+    assert fake.writes == []

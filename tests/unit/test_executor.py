@@ -13,7 +13,17 @@ from nsshutdown import constants as c
 from nsshutdown.decide import Context, decide
 from nsshutdown.errors import ExitCode
 from nsshutdown.executor import execute
-from nsshutdown.model import Desired, Kind, NamespacePlan, Plan, Reason, Workload, WorkloadRef
+from nsshutdown.model import (
+    Desired,
+    Kind,
+    NamespacePlan,
+    Plan,
+    Reason,
+    Resources,
+    SkipReason,
+    Workload,
+    WorkloadRef,
+)
 from nsshutdown.report import DryRun, NamespaceStatus, Outcome, RunReport
 from tests.fakes import FakeCluster, workload
 
@@ -39,10 +49,6 @@ def plan_of(
 
 def run(fake: FakeCluster, desired: Desired | dict[str, Desired], **kwargs: object) -> RunReport:
     return execute(plan_of(fake, desired), fake, **kwargs)  # type: ignore[arg-type]
-
-
-def ns_report(report: RunReport, name: str) -> object:
-    return next(ns for ns in report.namespaces if ns.plan.namespace == name)
 
 
 def outcomes(report: RunReport, namespace: str) -> dict[str, Outcome]:
@@ -300,8 +306,6 @@ def test_results_keep_plan_order_across_many_concurrent_namespaces() -> None:
 
 
 def test_holdings_count_requests_times_replicas_held() -> None:
-    from nsshutdown.model import Resources
-
     fake = FakeCluster([replace(workload("api", replicas=4), requests=Resources(0.5, 2**30))])
     report = run(fake, Desired.DOWN)
     (holding,) = report.holdings
@@ -354,3 +358,16 @@ def test_annotations_of_others_survive(fake: FakeCluster) -> None:
     run(fake, Desired.DOWN)
     run(fake, Desired.UP)
     assert dict(fake.get("api").annotations) == {"team": "payments"}
+
+
+@pytest.mark.parametrize("prior", ["abc", ""])
+def test_keda_pause_value_that_is_not_a_count_is_left_for_a_human(prior: str) -> None:
+    so = workload("worker", kind=Kind.SCALEDOBJECT, annotations={c.KEDA_PAUSED_REPLICAS: prior})
+    fake = FakeCluster([so])
+    report = run(fake, Desired.DOWN)
+    (result,) = report.namespaces[0].results
+    assert result.action.reason is SkipReason.CORRUPT_ANNOTATION
+    assert fake.writes == []
+    assert dict(fake.get("worker", kind=Kind.SCALEDOBJECT).annotations) == {
+        c.KEDA_PAUSED_REPLICAS: prior
+    }

@@ -79,9 +79,7 @@ def test_state_holds_until_next_transition_then_flips(
 
 
 @given(r=rules(), at=instants, zone=st.sampled_from(ZONES))
-def test_evaluation_is_deterministic_and_zone_independent(
-    r: Rule, at: datetime, zone: str
-) -> None:
+def test_evaluation_is_deterministic_and_zone_independent(r: Rule, at: datetime, zone: str) -> None:
     first = (windows.evaluate(r, at), windows.next_transition(r, at))
     windows._evaluate.cache_clear()
     windows._next_transition.cache_clear()

@@ -18,12 +18,14 @@ from tools.monitoring import promql
 METRICS_MODULE = "nsshutdown.metrics"
 
 #: Series that exist without nsshutdown emitting them, each with the reason it may be used.
-BUILTIN_METRICS: Mapping[str, str] = MappingProxyType({
-    "up": "Prometheus' scrape health of the Pushgateway target (job=pushgateway)",
-    "push_time_seconds": "Pushgateway: time of the last successful push of each group",
-    "push_failure_time_seconds": "Pushgateway: time of the last failed push of each group",
-    "ALERTS": "Prometheus' own series of pending and firing alerts",
-})
+BUILTIN_METRICS: Mapping[str, str] = MappingProxyType(
+    {
+        "up": "Prometheus' scrape health of the Pushgateway target (job=pushgateway)",
+        "push_time_seconds": "Pushgateway: time of the last successful push of each group",
+        "push_failure_time_seconds": "Pushgateway: time of the last failed push of each group",
+        "ALERTS": "Prometheus' own series of pending and firing alerts",
+    }
+)
 
 #: Labels every scraped nsshutdown series has besides those of its spec (Pushgateway group key).
 GROUP_LABELS = frozenset({"job", "instance"})

@@ -4,7 +4,8 @@
 - a ``datasource`` template variable of type datasource (prometheus), and every panel, target and
   query variable uses it as ``${datasource}``: no datasource uid is hard-coded anywhere;
 - every PromQL expression parses (promtool, after substituting Grafana's variables) and selects
-  only metrics nsshutdown emits (nsshutdown.metrics.METRICS), the rules record, or a listed built-in.
+  only metrics nsshutdown emits (nsshutdown.metrics.METRICS), the rules record, or a listed
+  built-in.
 
 Usage: python -m tools.monitoring.check_dashboards --rules RULES_FILE DASHBOARD.json...
 """
@@ -63,7 +64,7 @@ def _datasource_refs(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
             yield from _datasource_refs(value, f"{path}[{index}]")
 
 
-def structure_problems(dashboard: Mapping[str, Any]) -> list[str]:
+def _dashboard_problems(dashboard: Mapping[str, Any]) -> list[str]:
     problems = []
     if "id" not in dashboard or dashboard["id"] is not None:
         problems.append("`id` must be null (Grafana assigns it)")
@@ -72,8 +73,8 @@ def structure_problems(dashboard: Mapping[str, Any]) -> list[str]:
     if dashboard.get("schemaVersion") != SCHEMA_VERSION:
         problems.append(f"schemaVersion {dashboard.get('schemaVersion')!r} != {SCHEMA_VERSION}")
     variables = dashboard.get("templating", {}).get("list", [])
-    datasource = [v for v in variables if v.get("name") == "datasource"]
-    if not datasource or datasource[0].get("type") != "datasource" or datasource[0].get("query") != "prometheus":
+    wanted = {"name": "datasource", "type": "datasource", "query": "prometheus"}
+    if not any(all(v.get(k) == want for k, want in wanted.items()) for v in variables):
         problems.append("no `datasource` template variable of type datasource (query: prometheus)")
     for path, value in _datasource_refs(dashboard):
         if value not in (DATASOURCE_REF, "${datasource}"):
@@ -81,22 +82,32 @@ def structure_problems(dashboard: Mapping[str, Any]) -> list[str]:
     ids = [p.get("id") for p in _panels(dashboard.get("panels", []))]
     if len(ids) != len(set(ids)):
         problems.append("panel ids are not unique")
+    return problems
+
+
+def _panel_problems(panel: Mapping[str, Any]) -> list[str]:
+    title = panel.get("title", "?")
+    problems = [] if "gridPos" in panel else [f"panel {title!r} has no gridPos"]
+    if panel.get("type") == "row":
+        return problems
+    if panel.get("datasource") != DATASOURCE_REF:
+        problems.append(f"panel {title!r} does not use ${{datasource}}")
+    targets = panel.get("targets", [])
+    if not targets:
+        problems.append(f"panel {title!r} has no query")
+    for target in targets:
+        where = f"panel {title!r} target {target.get('refId')}"
+        if target.get("datasource") != DATASOURCE_REF:
+            problems.append(f"{where} does not use ${{datasource}}")
+        if not str(target.get("expr", "")).strip():
+            problems.append(f"{where} has no expr")
+    return problems
+
+
+def structure_problems(dashboard: Mapping[str, Any]) -> list[str]:
+    problems = _dashboard_problems(dashboard)
     for panel in _panels(dashboard.get("panels", [])):
-        title = panel.get("title", "?")
-        if "gridPos" not in panel:
-            problems.append(f"panel {title!r} has no gridPos")
-        if panel.get("type") == "row":
-            continue
-        if panel.get("datasource") != DATASOURCE_REF:
-            problems.append(f"panel {title!r} does not use ${{datasource}}")
-        targets = panel.get("targets", [])
-        if not targets:
-            problems.append(f"panel {title!r} has no query")
-        for target in targets:
-            if target.get("datasource") != DATASOURCE_REF:
-                problems.append(f"panel {title!r} target {target.get('refId')} does not use ${{datasource}}")
-            if not str(target.get("expr", "")).strip():
-                problems.append(f"panel {title!r} target {target.get('refId')} has no expr")
+        problems += _panel_problems(panel)
     return problems
 
 
@@ -138,9 +149,7 @@ def promtool_problems(exprs: list[Expression], promtool: str) -> list[str]:
     return problems or [f"promtool check rules failed: {output.strip()}"]
 
 
-def check(
-    paths: list[Path], *, catalog: Catalog, promtool: str
-) -> list[str]:
+def check(paths: list[Path], *, catalog: Catalog, promtool: str) -> list[str]:
     problems: list[str] = []
     exprs: list[Expression] = []
     uids: dict[str, Path] = {}
@@ -164,15 +173,21 @@ def check(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dashboards", type=Path, nargs="+")
-    parser.add_argument("--rules", type=Path, required=True, help="plain rule file (recorded names)")
+    parser.add_argument(
+        "--rules", type=Path, required=True, help="plain rule file (recorded names)"
+    )
     parser.add_argument("--promtool", default=os.environ.get("PROMTOOL", "promtool"))
     parser.add_argument(
-        "--metrics-module", default=METRICS_MODULE, help="module whose METRICS lists emitted metrics"
+        "--metrics-module",
+        default=METRICS_MODULE,
+        help="module whose METRICS lists emitted metrics",
     )
     args = parser.parse_args(argv)
     groups = yaml.safe_load(args.rules.read_text(encoding="utf-8"))["groups"]
     try:
-        catalog = Catalog(emitted=emitted_metrics(args.metrics_module), recorded=recorded_metrics(groups))
+        catalog = Catalog(
+            emitted=emitted_metrics(args.metrics_module), recorded=recorded_metrics(groups)
+        )
     except MetricsModuleError as err:
         sys.stderr.write(f"{err}\n")
         return 2

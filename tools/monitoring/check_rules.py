@@ -67,7 +67,9 @@ def runbook_index_problems(names: set[str], runbooks: Path) -> list[str]:
     if not index.is_file():
         return [f"{index} does not exist"]
     text = index.read_text(encoding="utf-8")
-    problems = [f"{index} does not link {name}.md" for name in sorted(names) if f"({name}.md)" not in text]
+    problems = [
+        f"{index} does not link {name}.md" for name in sorted(names) if f"({name}.md)" not in text
+    ]
     pages = {path.stem for path in runbooks.glob("*.md")} - {"index"}
     problems += [f"runbook {page}.md has no alert" for page in sorted(pages - names)]
     return problems
@@ -91,7 +93,9 @@ def coverage_problems(names: set[str], test_files: Iterable[Path]) -> list[str]:
             for case in test.get("alert_rule_test", []):
                 (firing if case.get("exp_alerts") else silent).add(case["alertname"])
     problems = [f"alert {n}: no promtool test case where it fires" for n in sorted(names - firing)]
-    problems += [f"alert {n}: no promtool test case where it stays silent" for n in sorted(names - silent)]
+    problems += [
+        f"alert {n}: no promtool test case where it stays silent" for n in sorted(names - silent)
+    ]
     return problems
 
 
@@ -119,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", type=Path, nargs="*", default=[], help="promtool test files")
     parser.add_argument("--runbooks", type=Path, default=REPO_ROOT / "docs" / "runbooks")
     parser.add_argument(
-        "--metrics-module", default=METRICS_MODULE, help="module whose METRICS lists emitted metrics"
+        "--metrics-module",
+        default=METRICS_MODULE,
+        help="module whose METRICS lists emitted metrics",
     )
     args = parser.parse_args(argv)
     groups = yaml.safe_load(args.rules.read_text(encoding="utf-8"))["groups"]

@@ -43,10 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         spec = extract_spec(args.manifest.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, RuleManifestError) as err:
-        print(f"{args.manifest}: {err}", file=sys.stderr)
+        sys.stderr.write(f"{args.manifest}: {err}\n")
         return 1
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    header = f"# Generated from {args.manifest} by tools/monitoring/extract_rules.py: do not edit.\n"
+    header = f"# Generated from {args.manifest} by extract_rules.py: do not edit.\n"
     args.output.write_text(header + yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     return 0
 
