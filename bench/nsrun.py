@@ -1,8 +1,8 @@
 """Run ``python -m nsshutdown run`` the way the CronJob does, one process per run.
 
 A separate process per run is the honest measurement: wall time includes interpreter start and
-imports (a CronJob pays them every time), and ``os.wait4`` returns that one child's peak RSS and
-CPU time, untouched by the benchmark's own memory (seeding, the ceiling client).
+imports (a CronJob pays them every time), ``os.wait4`` returns that one child's CPU time, and
+``bench.child`` reports its own peak RSS, untouched by the benchmark's memory (seeding, checks).
 
 ``run`` has no ``--at``: it reads the clock. The schedules are therefore written relative to the
 benchmark's start: a daily window that opened an hour ago (shutdown) or closed an hour ago
@@ -82,11 +82,13 @@ def _child_env() -> dict[str, str]:
 
 def run_nsshutdown(
     *, kubeconfig: Path, schedule: Path, workdir: Path, label: str, extra: list[str],
-    python_args: tuple[str, ...] = (),
+    profile: Path | None = None,
 ) -> RunResult:  # fmt: skip
     """One ``nsshutdown run --output json``; logs (JSON lines) go to ``workdir/<label>.log``."""
+    memfile = workdir / f"{label}.rss"
     argv = [
-        sys.executable, *python_args, "-m", "nsshutdown", "run",
+        sys.executable, "-m", "bench.child", str(memfile),
+        *(["--profile", str(profile)] if profile else []), "--", "run",
         "--kubeconfig", str(kubeconfig), "--schedule", str(schedule),
         "--output", "json", "--log-format", "json", *extra,
     ]  # fmt: skip
@@ -105,7 +107,7 @@ def run_nsshutdown(
         exit_code=proc.returncode,
         wall_seconds=wall,
         cpu_seconds=usage.ru_utime + usage.ru_stime,
-        max_rss_mib=usage.ru_maxrss / 1024,
+        max_rss_mib=float(memfile.read_text()) if memfile.exists() else float("nan"),
         output=output,
         stderr_path=err_path,
     )

@@ -10,19 +10,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import time
 from pathlib import Path
 from typing import Any
 
-_PAGE = os.sysconf("SC_PAGE_SIZE")
-
 
 def _rss_mib() -> tuple[float, float]:
-    with Path("/proc/self/statm").open() as f:
-        current = int(f.read().split()[1]) * _PAGE / 2**20
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return round(current, 1), round(peak, 1)
+    """Current and peak RSS of this address space (``ru_maxrss`` would include the parent's)."""
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return (
+        round(int(status["VmRSS"].split()[0]) / 1024, 1),
+        round(int(status["VmHWM"].split()[0]) / 1024, 1),
+    )
 
 
 class Steps:

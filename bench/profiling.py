@@ -29,7 +29,7 @@ def profile_cli(
     prof = results_dir / f"profile-{label}.prof"
     result = run_nsshutdown(
         kubeconfig=kubeconfig, schedule=schedule, workdir=workdir, label=f"profile-{label}",
-        extra=extra, python_args=("-m", "cProfile", "-o", str(prof)),
+        extra=extra, profile=prof,
     )  # fmt: skip
     text = results_dir / f"profile-{label}.txt"
     text.write_text(_summary(prof), encoding="utf-8")

@@ -39,6 +39,14 @@ def _http_ok(url: str, context: ssl.SSLContext | None = None) -> bool:
         return False
 
 
+def api_client_from_kubeconfig(path: Path | str) -> client.ApiClient:
+    """An ``ApiClient`` for exactly this kubeconfig file (never the user's default one)."""
+    api: client.ApiClient = config.new_client_from_config(  # type: ignore[no-untyped-call,unused-ignore]
+        config_file=str(path), persist_config=False
+    )
+    return api
+
+
 class LocalCluster:
     """Start etcd and kube-apiserver (RBAC on) in a temp dir; always stop them again.
 
@@ -86,12 +94,26 @@ class LocalCluster:
         try:
             (self._workdir / "pki").mkdir()
             self._pki = write_pki(self._workdir / "pki")
-            self._start_etcd()
-            self._start_apiserver()
+            self._start_servers()
             self._write_admin_kubeconfig()
         except BaseException:
             self.stop()
             raise
+
+    def _start_servers(self, attempts: int = 3) -> None:
+        # A port picked by free_port() can be taken by another process before the
+        # server binds it (parallel test sessions): retry with fresh ports.
+        for attempt in range(1, attempts + 1):
+            try:
+                self._start_etcd()
+                self._start_apiserver()
+                return
+            except _proc.ServerStartError as exc:
+                if "address already in use" not in str(exc) or attempt == attempts:
+                    raise
+                _proc.stop(self.apiserver_process)
+                _proc.stop(self.etcd_process)
+                shutil.rmtree(self.workdir / "etcd-data", ignore_errors=True)
 
     def stop(self) -> None:
         """Terminate both servers (process groups, SIGTERM then SIGKILL) and remove the temp dir."""
@@ -219,9 +241,7 @@ class LocalCluster:
 
     def api_client(self) -> client.ApiClient:
         """A fresh admin ``ApiClient`` (client certificate, group system:masters)."""
-        return config.new_client_from_config(
-            config_file=str(self.kubeconfig_path), persist_config=False
-        )
+        return api_client_from_kubeconfig(self.kubeconfig_path)
 
     def kubeconfig_for_token(self, token: str, path: Path | str) -> Path:
         """Write a kubeconfig at ``path`` that authenticates with a bearer ``token``."""

@@ -7,7 +7,7 @@ exists is read back instead of failing, which makes seeding idempotent.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -170,7 +170,7 @@ def create_custom_object(
         lambda: custom.get_namespaced_custom_object(group, version, namespace, plural, name),
         exist_ok,
     )
-    return dict(result)
+    return cast("dict[str, Any]", result)
 
 
 def set_ready_status(

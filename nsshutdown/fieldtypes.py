@@ -12,10 +12,10 @@ import zoneinfo
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from croniter import CroniterBadDateError, croniter
 from pydantic import AfterValidator, BeforeValidator
 
 from nsshutdown import constants as c
+from nsshutdown import cron
 from nsshutdown.model import Kind
 from nsshutdown.selection import Selector, glob_problem, parse_selector
 from nsshutdown.timeutil import parse_duration
@@ -46,11 +46,11 @@ def check_cron(expr: str) -> str:
             "(minute hour day-of-month month day-of-week)"
         )
     try:
-        croniter(expr, _CRON_PROBE).get_next(datetime)
-    except CroniterBadDateError:
-        raise ValueError(f'cron expression "{expr}" never fires') from None
-    except (ValueError, KeyError, TypeError):  # croniter's errors are ValueErrors
+        parsed = cron.parse(expr)
+    except (ValueError, KeyError, TypeError, IndexError):  # croniter's errors are ValueErrors
         raise ValueError(f'invalid cron expression "{expr}"') from None
+    if next(parsed.fires_after(_CRON_PROBE), None) is None:
+        raise ValueError(f'cron expression "{expr}" never fires')
     return expr
 
 

@@ -240,8 +240,9 @@ def push_report(
         return True
     try:
         password = read_password(options.password_file, os.environ if environ is None else environ)
-    except OSError as err:
-        logger.warning("metrics not pushed: cannot read the password file: %s", err.strerror)
+    except (OSError, ValueError) as err:
+        reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
+        logger.warning("metrics not pushed: cannot read the password file: %s", reason)
         return False
     try:
         registry = build_registry(report, prices=options.prices, version=version)

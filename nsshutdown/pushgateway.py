@@ -60,7 +60,7 @@ def push(
     """
     method = "PUT" if replace else "POST"
     send = push_to_gateway if replace else pushadd_to_gateway
-    where = {"pushgateway": url, "method": method, **(grouping or {})}
+    where = {"pushgateway": url, "method": method, "grouping": dict(grouping or {})}
     try:
         handler = _handler(username=username, password=password, ca_file=ca_file, insecure=insecure)
         send(
@@ -76,7 +76,10 @@ def push(
 
 def _describe(err: Exception) -> str:
     if isinstance(err, urllib.error.HTTPError):
-        body = err.read(300).decode("utf-8", "replace").strip() if err.fp else ""
+        try:  # the gateway says why (e.g. inconsistent metrics); reading may fail too
+            body = err.read(300).decode("utf-8", "replace").strip() if err.fp else ""
+        except OSError:
+            body = ""
         return f"HTTP {err.code} {err.reason}" + (f": {body}" if body else "")
     if isinstance(err, urllib.error.URLError):
         return f"{err.reason}"

@@ -64,7 +64,10 @@ def parse(text: str) -> Document:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else 1
-        raise YamlSyntaxError(line, f"invalid YAML: {err.problem or err.context}") from None
+        detail = err.problem or err.context or "syntax error"
+        if err.problem and err.context:
+            detail += f" ({err.context})"
+        raise YamlSyntaxError(line, f"invalid YAML: {detail}") from None
     except yaml.YAMLError as err:
         raise YamlSyntaxError(1, f"invalid YAML: {err}") from None
     finally:

@@ -4,9 +4,9 @@ A window is open at ``t`` when its most recent ``shutdown`` fire time at or befo
 than its most recent ``startup`` fire time at or before ``t`` (DESIGN.md); a tie is closed. A rule
 is down inside any open window and all day on its holidays (local dates).
 
-Cron expressions are wall-clock schedules, so fire times are computed on naive local times (croniter
-over naive datetimes never sees a daylight-saving change) and only then turned into instants with
-one rule that is monotonic, so fires stay in order and none is lost or doubled:
+Cron expressions are wall-clock schedules, so fire times are computed on naive local dates and
+times (:mod:`nsshutdown.cron`, which never sees a daylight-saving change) and only then turned into
+instants with one rule that is monotonic, so fires stay in order and none is lost or doubled:
 
 - a wall time that happens twice (clocks go back) fires once, at its first occurrence (``fold=0``);
 - a wall time that never happens (clocks jump forward) fires at the jump, like cron does.
@@ -26,8 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from croniter import CroniterBadDateError, croniter
-
+from nsshutdown import cron
 from nsshutdown.model import Desired, Reason, Transition
 
 if TYPE_CHECKING:
@@ -35,8 +34,6 @@ if TYPE_CHECKING:
 
 #: How far ahead ``next_transition`` looks: more than a year, so yearly holidays are found.
 HORIZON = timedelta(days=400)
-_MINUTE = timedelta(minutes=1)
-_MAX_STEPS_BACK = 24 * 60  # only reached by a cron firing every minute inside a repeated hour
 _CACHE_SIZE = 4096
 
 
@@ -155,12 +152,8 @@ def _last_fire(expr: str, zone: ZoneInfo, at: datetime) -> datetime | None:
     if local.fold:
         # Second pass of a repeated hour: the first pass, and every fire in it, is already past.
         wall += _offset(local.replace(fold=0)) - _offset(local)
-    fires = croniter(expr, wall.replace(second=0, microsecond=0) + _MINUTE)
-    for _ in range(_MAX_STEPS_BACK):
-        try:
-            instant = wall_to_instant(fires.get_prev(datetime), zone)
-        except CroniterBadDateError:
-            return None
+    for fire in cron.parse(expr).fires_back_from(wall):
+        instant = wall_to_instant(fire, zone)
         if instant <= at:
             return instant
     return None
@@ -168,14 +161,12 @@ def _last_fire(expr: str, zone: ZoneInfo, at: datetime) -> datetime | None:
 
 def _next_fire(expr: str, zone: ZoneInfo, at: datetime) -> datetime | None:
     """The earliest fire instant of ``expr`` strictly after ``at``."""
-    fires = croniter(expr, at.astimezone(zone).replace(tzinfo=None, fold=0))
-    while True:
-        try:
-            instant = wall_to_instant(fires.get_next(datetime), zone)
-        except CroniterBadDateError:
-            return None
+    wall = at.astimezone(zone).replace(tzinfo=None, fold=0)
+    for fire in cron.parse(expr).fires_after(wall):
+        instant = wall_to_instant(fire, zone)
         if instant > at:
             return instant
+    return None
 
 
 def wall_to_instant(wall: datetime, zone: ZoneInfo) -> datetime:

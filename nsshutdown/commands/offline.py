@@ -1,4 +1,7 @@
-"""``validate`` and ``plan``: check a schedule and see what it does, without any cluster.
+"""``validate`` and ``plan``: check a schedule and see what it does.
+
+Both work without a cluster: ``plan --namespace NAME[=labels]`` plans for the namespaces named on
+the command line (no workloads, so no actions); without ``--namespace`` it reads the live cluster.
 
 ``plan --at`` accepts ``now`` (the default), an RFC 3339 instant (``2026-11-26T21:00:00+01:00``,
 ``...Z``), or a local date-time without an offset (``2026-11-26T21:00``, or a date for midnight),

@@ -18,7 +18,14 @@ from devtools import BinariesNotFoundError, LocalCluster, LocalPushgateway, Push
 from devtools.workloads import create_namespace
 
 
-def _unavailable(reason: str) -> None:
+def _start_or_skip(server: LocalCluster | LocalPushgateway) -> None:
+    """Start ``server``; a missing binary skips locally but fails under ``CI=true``."""
+    try:
+        server.start()
+    except (BinariesNotFoundError, PushgatewayNotFoundError) as exc:
+        reason = str(exc)
+    else:
+        return
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{reason} (CI=true: integration tests must run)", pytrace=False)
     pytest.skip(reason)
@@ -33,11 +40,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[LocalCluster]:
-    try:
-        local = LocalCluster()
-        local.start()
-    except BinariesNotFoundError as exc:
-        _unavailable(str(exc))
+    local = LocalCluster()
+    _start_or_skip(local)
     try:
         local.register_crds()
         yield local
@@ -47,11 +51,8 @@ def cluster() -> Iterator[LocalCluster]:
 
 @pytest.fixture(scope="session")
 def pushgateway() -> Iterator[LocalPushgateway]:
-    try:
-        gateway = LocalPushgateway()
-        gateway.start()
-    except PushgatewayNotFoundError as exc:
-        _unavailable(str(exc))
+    gateway = LocalPushgateway()
+    _start_or_skip(gateway)
     try:
         yield gateway
     finally:

@@ -7,14 +7,16 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
 
 from devtools import LocalCluster, LocalPushgateway
 from devtools._proc import port_is_free
+from devtools.cluster import api_client_from_kubeconfig
 from devtools.workloads import create_custom_object, create_deployment, set_ready_status
 
 FIELD_MANAGER = "harness-test"
@@ -63,23 +65,23 @@ def test_deployment_create_merge_patch_get_round_trip(
         _content_type="application/merge-patch+json",
     )
 
-    got = apps.read_namespaced_deployment("web", namespace)
-    assert got.spec.replicas == 0
-    assert got.metadata.annotations == {"nsshutdown.io/original-replicas": "3"}
-    assert got.status.ready_replicas == 3  # status is ours to write: no controllers run
-    requests = got.spec.template.spec.containers[0].resources.requests
+    got = apps.read_namespaced_deployment("web", namespace).to_dict()
+    assert got["spec"]["replicas"] == 0
+    assert got["metadata"]["annotations"] == {"nsshutdown.io/original-replicas": "3"}
+    assert got["status"]["ready_replicas"] == 3  # status is ours to write: no controllers run
+    requests = got["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]
     assert requests == {"cpu": "250m", "memory": "256Mi"}
-    ours = [m for m in got.metadata.managed_fields if m.manager == FIELD_MANAGER]
+    ours = [m for m in got["metadata"]["managed_fields"] if m["manager"] == FIELD_MANAGER]
     assert len(ours) == 1
-    assert ours[0].operation == "Update"
-    owned = ours[0].fields_v1
+    assert ours[0]["operation"] == "Update"
+    owned = ours[0]["fields_v1"]
     assert "f:replicas" in owned["f:spec"]
     assert "f:nsshutdown.io/original-replicas" in owned["f:metadata"]["f:annotations"]
 
 
 def _list_deployments_as(kubeconfig: Path) -> int:
     """HTTP status of a cluster-wide Deployment list with the given kubeconfig."""
-    with config.new_client_from_config(config_file=str(kubeconfig), persist_config=False) as api:
+    with api_client_from_kubeconfig(kubeconfig) as api:
         try:
             client.AppsV1Api(api).list_deployment_for_all_namespaces(limit=1)
         except ApiException as exc:
@@ -124,40 +126,39 @@ def test_rbac_denies_an_unprivileged_token_and_allows_a_granted_one(
     assert _list_deployments_as(denied) == 403
 
 
+def _scaled_object(namespace: str) -> dict[str, Any]:
+    spec = {
+        "scaleTargetRef": {"name": "worker"},
+        "minReplicaCount": 1,
+        "triggers": [{"type": "cron", "metadata": {"timezone": "UTC"}}],
+    }
+    meta = {"name": "worker", "namespace": namespace}
+    return {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": meta,
+        "spec": spec,
+    }
+
+
+def _rollout(namespace: str) -> dict[str, Any]:
+    spec = {"replicas": 4, "selector": {"matchLabels": {"app": "canary"}}}
+    meta = {"name": "canary", "namespace": namespace}
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": meta, "spec": spec}
+
+
 def test_crds_are_served_and_rollout_has_a_scale_subresource(
     api_client: client.ApiClient, namespace: str
 ) -> None:
-    create_custom_object(
-        api_client,
-        {
-            "apiVersion": "keda.sh/v1alpha1",
-            "kind": "ScaledObject",
-            "metadata": {"name": "worker", "namespace": namespace},
-            "spec": {
-                "scaleTargetRef": {"name": "worker"},
-                "minReplicaCount": 1,
-                "triggers": [{"type": "cron", "metadata": {"timezone": "UTC"}}],
-            },
-        },
-        plural="scaledobjects",
-    )
-    create_custom_object(
-        api_client,
-        {
-            "apiVersion": "argoproj.io/v1alpha1",
-            "kind": "Rollout",
-            "metadata": {"name": "canary", "namespace": namespace},
-            "spec": {"replicas": 4, "selector": {"matchLabels": {"app": "canary"}}},
-        },
-        plural="rollouts",
-    )
+    create_custom_object(api_client, _scaled_object(namespace), plural="scaledobjects")
+    create_custom_object(api_client, _rollout(namespace), plural="rollouts")
 
     custom = client.CustomObjectsApi(api_client)
-    scaled = custom.get_namespaced_custom_object(
+    scaled: Any = custom.get_namespaced_custom_object(
         "keda.sh", "v1alpha1", namespace, "scaledobjects", "worker"
     )
     assert scaled["spec"]["scaleTargetRef"] == {"name": "worker"}
-    scale = custom.get_namespaced_custom_object_scale(
+    scale: Any = custom.get_namespaced_custom_object_scale(
         "argoproj.io", "v1alpha1", namespace, "rollouts", "canary"
     )
     assert scale["spec"]["replicas"] == 4
@@ -170,7 +171,7 @@ def test_crds_are_served_and_rollout_has_a_scale_subresource(
         {"spec": {"replicas": 0}},
         _content_type="application/merge-patch+json",
     )
-    rollout = custom.get_namespaced_custom_object(
+    rollout: Any = custom.get_namespaced_custom_object(
         "argoproj.io", "v1alpha1", namespace, "rollouts", "canary"
     )
     assert rollout["spec"]["replicas"] == 0

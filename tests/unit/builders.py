@@ -38,7 +38,7 @@ def rule(
 
 
 def local(text: str, zone: str) -> datetime:
-    """``2026-11-26T21:00`` read in ``zone``; an explicit offset in ``text`` wins (second passes)."""
+    """``2026-11-26T21:00`` read in ``zone``; an explicit offset in ``text`` wins."""
     value = datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(zone))
 

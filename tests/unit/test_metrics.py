@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
@@ -263,11 +264,18 @@ def test_push_report_replaces_the_group_only_after_success(
 
 
 def test_push_report_never_raises_on_a_bad_password_file(
-    tmp_path: object, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    options = MetricsOptions(url="http://127.0.0.1:9", password_file=tmp_path / "missing")  # type: ignore[operator]
+    options = MetricsOptions(url="http://127.0.0.1:9", password_file=tmp_path / "missing")
     assert push_report(scenario(), options=options, version="x") is False
     assert "password file" in caplog.text
+
+
+def test_push_report_never_raises_on_a_binary_password_file(tmp_path: Path) -> None:
+    binary = tmp_path / "password"
+    binary.write_bytes(b"\xff\xfe\x00")
+    options = MetricsOptions(url="http://127.0.0.1:9", password_file=binary)
+    assert push_report(scenario(), options=options, version="x") is False
 
 
 def test_push_report_never_raises_when_building_fails(mocker: pytest.MockerFixture) -> None:

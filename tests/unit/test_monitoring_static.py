@@ -317,7 +317,7 @@ def test_namespace_scoped_alert_keeps_the_namespace_label() -> None:
         if rule.get("record") == restore_late["expr"]
     )
     assert "nsshutdown_namespace_down{" in record.split("unless", 1)[0]
-    assert "on (job, instance, namespace)" in record
+    assert "unless ignoring (schedule)" in record
 
 
 # --- dashboards ----------------------------------------------------------------------------------

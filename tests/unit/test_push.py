@@ -104,6 +104,14 @@ def test_push_sends_gzip_to_the_group_with_basic_auth(
     assert seen.headers["Authorization"] == f"Basic {expected}"
 
 
+def test_any_grouping_label_is_safe_to_log(server: Recorder) -> None:
+    server.status = 500
+    grouping = {"name": "x", "message": "y", "run_id": "z"}  # names logging itself reserves
+    assert push(registry(), url=server.url, grouping=grouping) is False
+    server.status = 200
+    assert push(registry(), url=server.url, grouping=grouping) is True
+
+
 def test_push_without_username_sends_no_authorization(server: Recorder) -> None:
     assert push(registry(), url=server.url) is True
     assert "Authorization" not in server.requests[0].headers
