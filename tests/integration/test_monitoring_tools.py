@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from devtools.binaries import BinariesNotFoundError, find_binaries
 from tools.monitoring import check_dashboards, extract_rules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,8 +29,19 @@ DASHBOARDS = sorted((MONITORING / "dashboards").glob("*.json"))
 PACKAGES = {"promtool": "prometheus", "amtool": "prometheus-alertmanager", "kubectl": "kubectl"}
 
 
+def _kubectl() -> str | None:
+    """$KUBECTL, the kubectl built next to kube-apiserver (tools/k8s/build.sh), or PATH's."""
+    if os.environ.get("KUBECTL"):
+        return os.environ["KUBECTL"]
+    try:
+        built = find_binaries().kubectl
+    except BinariesNotFoundError:
+        built = None
+    return str(built) if built else shutil.which("kubectl")
+
+
 def _tool(name: str) -> str:
-    path = shutil.which(name)
+    path = _kubectl() if name == "kubectl" else shutil.which(name)
     if path:
         return path
     reason = f"{name} not found (apt-get install {PACKAGES[name]})"
