@@ -49,7 +49,8 @@ def _narrative_text() -> str:
 
 
 def _all_text() -> str:
-    return "\n".join(pages.page_text(p) for p in pages.pages())
+    """Every page of the site and the README."""
+    return "\n".join(pages.page_text(p) for p in pages.sources())
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +158,13 @@ def test_environment_variables_named_in_the_docs_exist(cli: cli_reference.Comman
     real = {env for cmd in cli.walk() for p in cmd.params for env in p.envvars}
     named = set(re.findall(r"\bNSSHUTDOWN_[A-Z0-9_]*[A-Z0-9]\b", _all_text()))
     assert not sorted(named - real - OTHER_ENV_VARS)
+
+
+def test_readme_links_into_the_docs_resolve() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\((docs/[^)#\s]+)", readme)
+    assert links, "the README should point at the documentation"
+    assert not [link for link in links if not (ROOT / link).is_file()]
 
 
 # --- schedule ------------------------------------------------------------------------------------

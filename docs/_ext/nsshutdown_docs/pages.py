@@ -122,9 +122,15 @@ def _directive_options(text: str) -> tuple[str, dict[str, str]]:
     return "".join(lines).lstrip("\n"), options
 
 
+def sources() -> list[Path]:
+    """Every page of the site, plus the README (the first page most people read)."""
+    readme = ROOT / "README.md"
+    return [*pages(), readme] if readme.is_file() else pages()
+
+
 def all_code_blocks() -> Iterator[CodeBlock]:
-    for page in pages():
-        yield from code_blocks(page)
+    for source in sources():
+        yield from code_blocks(source)
 
 
 def console_commands(block: CodeBlock) -> list[ConsoleCommand]:
