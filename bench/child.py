@@ -30,14 +30,36 @@ def main() -> None:
         rest = rest[1:]
     atexit.register(lambda: memfile.write_text(f"{_status_mib('VmHWM'):.1f}\n"))
     sys.argv = ["nsshutdown", *rest]
-    if profile is None:
-        runpy.run_module("nsshutdown", run_name="__main__", alter_sys=True)
-        return
-    import cProfile
+    if profile is not None:
+        _profile_every_thread(Path(profile))
+    runpy.run_module("nsshutdown", run_name="__main__", alter_sys=True)
 
-    profiler = cProfile.Profile()
-    atexit.register(lambda: profiler.dump_stats(profile))  # runs before the VmHWM write
-    profiler.runcall(runpy.run_module, "nsshutdown", run_name="__main__", alter_sys=True)
+
+def _profile_every_thread(path: Path) -> None:
+    """cProfile sees one thread; the run lists and writes from a pool. Give every thread its own
+    profiler and merge them all at exit (times of blocked calls are wall time, per thread)."""
+    import cProfile
+    import pstats
+    import threading
+
+    profilers = [cProfile.Profile()]
+    original_run = threading.Thread.run
+
+    def run(self: threading.Thread) -> None:
+        profiler = cProfile.Profile()
+        profilers.append(profiler)
+        profiler.runcall(original_run, self)
+
+    def dump() -> None:
+        profilers[0].disable()
+        stats = pstats.Stats(profilers[0])
+        for other in profilers[1:]:
+            stats.add(other)
+        stats.dump_stats(str(path))
+
+    threading.Thread.run = run  # type: ignore[method-assign]
+    atexit.register(dump)  # registered after the VmHWM writer, so it runs first
+    profilers[0].enable()
 
 
 if __name__ == "__main__":

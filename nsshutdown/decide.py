@@ -1,4 +1,4 @@
-"""Per-workload decisions: given a workload and whether its namespace must be up or down, what to do.
+"""Per-workload decisions: given a workload and whether its namespace must be up or down.
 
 Pure functions. These encode the rules that peers got wrong (DESIGN.md):
 
@@ -30,7 +30,7 @@ from nsshutdown.model import (
     Workload,
 )
 
-_CLEAR_OWN: dict[str, str | None] = {key: None for key in c.OWN_WORKLOAD_KEYS}
+_CLEAR_OWN: dict[str, str | None] = dict.fromkeys(c.OWN_WORKLOAD_KEYS)
 
 
 class CorruptAnnotationError(ValueError):

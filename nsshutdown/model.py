@@ -10,9 +10,9 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from nsshutdown.decide import Context
@@ -25,7 +25,7 @@ def _empty() -> Mapping[str, str]:
     return _EMPTY
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """Workload kinds the tool scales. The value is the Kubernetes ``kind``."""
 
     DEPLOYMENT = "Deployment"
@@ -34,23 +34,17 @@ class Kind(str, Enum):
     SCALEDOBJECT = "ScaledObject"
     ROLLOUT = "Rollout"
 
-    def __str__(self) -> str:
-        return self.value
-
 
 #: Kinds whose "down" is ``spec.replicas: 0``.
 REPLICA_KINDS = frozenset({Kind.DEPLOYMENT, Kind.STATEFULSET, Kind.ROLLOUT})
 
 
-class Desired(str, Enum):
+class Desired(StrEnum):
     UP = "up"
     DOWN = "down"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Reason(str, Enum):
+class Reason(StrEnum):
     """Why a namespace is desired up or down (``reason`` in ``plan --output json``)."""
 
     WINDOW = "window"
@@ -63,11 +57,8 @@ class Reason(str, Enum):
     MANUAL = "manual"
     INVALID_ANNOTATION = "invalid-annotation"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class SkipReason(str, Enum):
+class SkipReason(StrEnum):
     """Why a workload was left alone: "why nothing happened" is first-class output."""
 
     EXCLUDED = "excluded"
@@ -78,9 +69,6 @@ class SkipReason(str, Enum):
     KEDA_MANAGED = "keda-managed"
     CORRUPT_ANNOTATION = "corrupt-annotation"
     KIND_NOT_SCHEDULED = "kind-not-scheduled"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)
@@ -149,7 +137,7 @@ class PinningPod:
 
 @dataclass(frozen=True)
 class ClusterState:
-    """What ``kube.observe()`` saw. ``kinds`` lists the kinds the cluster serves (CRDs may be absent)."""
+    """What ``kube.observe()`` saw; ``kinds`` lists the kinds served (CRDs may be absent)."""
 
     namespaces: tuple[Namespace, ...]
     workloads: tuple[Workload, ...]
@@ -159,8 +147,9 @@ class ClusterState:
 
 # --- What the planner decides ------------------------------------------------------------------
 
-#: A field value as shown in ``from``/``to``: replicas (int), suspend (bool), paused-replicas (int|None).
-FieldValue = Union[int, bool, None]
+#: A field value as shown in ``from``/``to``:
+#: replicas (int), suspend (bool), or KEDA paused-replicas (int, None when not paused).
+FieldValue = int | bool | None
 
 
 @dataclass(frozen=True)
@@ -176,15 +165,12 @@ class Patch:
     annotations: Mapping[str, str | None] = field(default_factory=_empty, hash=False)
 
 
-class ActionType(str, Enum):
+class ActionType(StrEnum):
     SHUTDOWN = "shutdown"  # scale to zero / suspend / pause, saving the prior value
     RESTORE = "restore"  # put the saved value back and remove our annotations
     RELEASE = "release"  # someone already brought it back: keep their value, remove our annotations
     SKIP = "skip"  # leave alone, with a reason
     ERROR = "error"  # cannot decide (e.g. corrupt annotation): reported, left for a human
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum, StrEnum
+from enum import StrEnum
 
 from nsshutdown.errors import ExitCode
 from nsshutdown.model import Action, ActionType, NamespacePlan, Resources
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     APPLIED = "applied"  # written to the API server
     DRY_RUN = "dry-run"  # would have been written (client dry-run) / accepted with dryRun=All
     FAILED = "failed"  # the write failed after retries
@@ -18,18 +18,12 @@ class Outcome(str, Enum):
     NOT_ATTEMPTED = "not-attempted"  # the circuit breaker opened first, or the namespace failed
     SKIPPED = "skipped"  # nothing to write: SKIP and ERROR actions (see the action's reason)
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class NamespaceStatus(str, Enum):
+class NamespaceStatus(StrEnum):
     CONVERGED = "converged"
     FAILED = "failed"
     UNCHANGED = "unchanged"
     NOT_ATTEMPTED = "not-attempted"  # the circuit breaker opened before it was processed
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class DryRun(StrEnum):
@@ -65,7 +59,7 @@ class Holding:
 
     namespace: str
     replicas: int = 0
-    requests: Resources = Resources()  # total over all held replicas
+    requests: Resources = field(default_factory=Resources)  # total over all held replicas
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _DURATION = re.compile(r"(?P<value>\d+)(?P<unit>[smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -24,7 +24,7 @@ def parse_duration(text: str) -> timedelta:
 
 
 def format_duration(delta: timedelta) -> str:
-    """The inverse of :func:`parse_duration` for whole seconds: ``timedelta(minutes=90)`` -> ``1h30m``."""
+    """Inverse of :func:`parse_duration`: ``timedelta(minutes=90)`` -> ``"1h30m"``."""
     seconds = int(delta.total_seconds())
     parts = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
@@ -43,4 +43,4 @@ def parse_timestamp(text: str) -> datetime:
 
 
 def utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
