@@ -93,6 +93,7 @@ class _Progress:
     results: list[ActionResult]
     applied: list[Applied]
     aborted: str = ""  # why the remaining writes are not attempted
+    annotated: bool = False  # the namespace's own annotations were written
 
 
 class _Run:
@@ -122,7 +123,7 @@ class _Run:
         error = self._annotate(plan.namespace, annotations)
         if error:
             return _not_attempted(plan, error, status=NamespaceStatus.FAILED)
-        progress = _Progress([], [])
+        progress = _Progress([], [], annotated=bool(annotations))
         for action in plan.actions:
             progress.results.append(self._one(action, progress))
             failed = progress.results[-1]
@@ -233,7 +234,9 @@ def _finish(plan: NamespacePlan, progress: _Progress) -> NamespaceReport:
     ]
     if failed:
         status, error = NamespaceStatus.FAILED, "; ".join(_describe(r) for r in failed)
-    elif any(r.outcome in (Outcome.APPLIED, Outcome.DRY_RUN) for r in results):
+    elif progress.annotated or any(
+        r.outcome in (Outcome.APPLIED, Outcome.DRY_RUN) for r in results
+    ):
         status, error = NamespaceStatus.CONVERGED, ""
     elif any(r.outcome is Outcome.NOT_ATTEMPTED for r in results):
         status, error = NamespaceStatus.NOT_ATTEMPTED, progress.aborted

@@ -35,6 +35,7 @@ class ClusterOptions:
     kubeconfig: Path | None = None
     context: str | None = None
     limits: Limits = field(default_factory=Limits)
+    scope: tuple[str, ...] = ()  # --scope-namespaces: confine every read and write to these
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,10 @@ class ScheduleSource:
 def connect(options: ClusterOptions) -> Cluster:
     """The cluster a command talks to (tests replace this function with a fake)."""
     return KubeCluster.connect(
-        kubeconfig=options.kubeconfig, context=options.context, limits=options.limits
+        kubeconfig=options.kubeconfig,
+        context=options.context,
+        limits=options.limits,
+        scope=options.scope,
     )
 
 

@@ -6,14 +6,16 @@ option that is both a flag and takes ``=value``, so :class:`ClusterCommand` rewr
 ``--dry-run`` to ``--dry-run=client`` before parsing; the value must be attached with ``=``.
 
 The connection and politeness options (``--kubeconfig``, ``--context``, ``--qps``, ``--burst``,
-``--concurrency``, ``--retries``, ``--request-timeout``, ``--breaker-threshold``) are bundled into
-one :class:`~nsshutdown.session.ClusterOptions` by :func:`with_cluster_options`.
+``--concurrency``, ``--retries``, ``--request-timeout``, ``--breaker-threshold``,
+``--scope-namespaces``) are bundled into one :class:`~nsshutdown.session.ClusterOptions` by
+:func:`with_cluster_options`.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Final, TypeVar
@@ -96,6 +98,28 @@ BreakerThreshold = Annotated[
     ),
 ]
 
+ScopeNamespaces = Annotated[
+    str | None,
+    typer.Option(
+        "--scope-namespaces",
+        envvar="NSSHUTDOWN_SCOPE_NAMESPACES",
+        metavar="NS[,NS...]",
+        help="Only these namespaces: each is read with get and listed on its own, nothing "
+        "cluster-wide (for RBAC granted per namespace). Default: the whole cluster.",
+    ),
+]
+_NAMESPACE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def parse_scope(text: str | None) -> tuple[str, ...]:
+    """``"team-a,team-b"`` -> ``("team-a", "team-b")``; every name must be a namespace name."""
+    names = tuple(dict.fromkeys(n.strip() for n in (text or "").split(",") if n.strip()))
+    bad = [n for n in names if not _NAMESPACE_NAME.fullmatch(n)]
+    if bad or (text is not None and not names):
+        raise UsageError(f"--scope-namespaces: not namespace names: {', '.join(bad) or repr(text)}")
+    return names
+
+
 ForOption = Annotated[
     str | None,
     typer.Option("--for", metavar="DURATION", help="How long to hold it, e.g. 3h, 1d, 1h30m."),
@@ -135,6 +159,7 @@ _PARAMETERS: Final[tuple[tuple[str, object, object], ...]] = (
     ("retries", Retries, _DEFAULTS.attempts - 1),
     ("request_timeout", RequestTimeout, _DEFAULTS.timeout_seconds),
     ("breaker_threshold", BreakerThreshold, _DEFAULTS.breaker_threshold),
+    ("scope_namespaces", ScopeNamespaces, None),
 )
 
 
@@ -149,7 +174,12 @@ def cluster_options(**raw: Any) -> ClusterOptions:
         timeout_seconds=raw["request_timeout"],
         breaker_threshold=raw["breaker_threshold"],
     )
-    return ClusterOptions(kubeconfig=raw["kubeconfig"], context=raw["context"], limits=limits)
+    return ClusterOptions(
+        kubeconfig=raw["kubeconfig"],
+        context=raw["context"],
+        limits=limits,
+        scope=parse_scope(raw["scope_namespaces"]),
+    )
 
 
 def with_cluster_options(command: Callable[..., R]) -> Callable[..., R]:

@@ -30,7 +30,7 @@ from nsshutdown.errors import ExitCode, UsageError
 from nsshutdown.metrics import exit_code, push_report
 from nsshutdown.metrics_options import CpuHourPrice, MemoryGibHourPrice, MetricsOptions
 from nsshutdown.metrics_options import with_metrics_options as with_metrics
-from nsshutdown.model import ClusterState, Desired
+from nsshutdown.model import ActionType, ClusterState, Desired, Plan, Reason
 from nsshutdown.options import (
     ConfigMapRef,
     LogFormat,
@@ -105,11 +105,8 @@ def shutdown(
     session = _open(schedule_file, configmap, cluster, required=False, now=now)
     state = session.observe()
     _require(state, namespaces)
-    notes = {
-        ns: _stamp(state, ns, set_key=c.KEEP_DOWN_UNTIL, clear_key=c.KEEP_UP_UNTIL, hold=hold)
-        for ns in namespaces
-    }
     plan = session.plan(state, overrides=dict.fromkeys(namespaces, Desired.DOWN), only=namespaces)
+    notes = _notes(state, plan, set_key=c.KEEP_DOWN_UNTIL, clear_key=c.KEEP_UP_UNTIL, hold=hold)
     report = session.execute(plan, dry_run=dry_run, run_id=run_id, annotations=notes)
     if hold is None:
         _warn_schedule_differs(session, state, namespaces, want=Desired.DOWN)
@@ -139,8 +136,8 @@ def restore(
     state = session.observe()
     names = list(namespaces or [ns.name for ns in state.namespaces])
     _require(state, names)
-    notes = {ns: _stamp(state, ns, set_key=None, clear_key=c.KEEP_DOWN_UNTIL) for ns in names}
     plan = session.plan(state, overrides=dict.fromkeys(names, Desired.UP), only=names)
+    notes = _notes(state, plan, set_key=None, clear_key=c.KEEP_DOWN_UNTIL)
     report = session.execute(plan, dry_run=dry_run, run_id=run_id, annotations=notes)
     if namespaces:
         _warn_schedule_differs(session, state, names, want=Desired.UP)
@@ -170,11 +167,8 @@ def wake(
     session = _open(schedule_file, configmap, cluster, required=False, now=now)
     state = session.observe()
     _require(state, namespaces)
-    notes = {
-        ns: _stamp(state, ns, set_key=c.KEEP_UP_UNTIL, clear_key=c.KEEP_DOWN_UNTIL, hold=hold)
-        for ns in namespaces
-    }
     plan = session.plan(state, overrides=dict.fromkeys(namespaces, Desired.UP), only=namespaces)
+    notes = _notes(state, plan, set_key=c.KEEP_UP_UNTIL, clear_key=c.KEEP_DOWN_UNTIL, hold=hold)
     report = session.execute(plan, dry_run=dry_run, run_id=run_id, annotations=notes)
     _finish(session, report, output, report.exit_code)
 
@@ -233,21 +227,31 @@ def _require(state: ClusterState, names: list[str]) -> None:
         raise UsageError(f"no such namespace: {', '.join(missing)}")
 
 
-def _stamp(
+def _notes(
     state: ClusterState,
-    name: str,
+    plan: Plan,
     *,
     set_key: str | None,
     clear_key: str,
     hold: datetime | None = None,
-) -> dict[str, str | None]:
-    """The namespace annotations to write: ``set_key`` = ``hold``; ``clear_key`` removed if set."""
-    ns = next(n for n in state.namespaces if n.name == name)
-    notes: dict[str, str | None] = {}
-    if set_key is not None and hold is not None:
-        notes[set_key] = hold.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if clear_key in ns.annotations:
-        notes[clear_key] = None
+) -> dict[str, dict[str, str | None]]:
+    """Namespace annotations to write: ``set_key`` = ``hold``, ``clear_key`` removed if present.
+
+    Excluded namespaces (the tool's own, ``excludeNamespaces``, ``exclude: "true"``) get none: a
+    manual command leaves them alone like every run does, and says so.
+    """
+    current = {ns.name: ns.annotations for ns in state.namespaces}
+    notes: dict[str, dict[str, str | None]] = {}
+    for ns in plan.namespaces:
+        if ns.reason is Reason.EXCLUDED:
+            logger.warning("%s is excluded: left alone %s", ns.namespace, ns.message)
+            continue
+        note: dict[str, str | None] = {}
+        if set_key is not None and hold is not None:
+            note[set_key] = hold.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if clear_key in current[ns.namespace]:
+            note[clear_key] = None
+        notes[ns.namespace] = note
     return notes
 
 
@@ -267,7 +271,8 @@ def _warn_schedule_differs(
 def _finish(session: Session, report: RunReport, output: OutputFormat, code: ExitCode) -> None:
     for ns in report.namespaces:
         for result in ns.results:
-            if result.action.writes or result.action.reason is not None:
+            # skips are in the output; logging them would repeat every idle workload every run
+            if result.action.writes or result.action.type is ActionType.ERROR:
                 logs.log_action(logger, result)
     logs.log_summary(logger, report)
     if output is OutputFormat.JSON:

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
-from kubernetes import config
 from kubernetes.client import ApiClient, Configuration
+from kubernetes.config import incluster_config, kube_config
 from kubernetes.config.config_exception import ConfigException
 
 from nsshutdown import __version__
 from nsshutdown.errors import ClusterUnreachableError
 
 logger = logging.getLogger(__name__)
+
+#: The loaders' annotations differ between client releases (typed in some, not in others).
+_kube_config: Any = kube_config
+_incluster_config: Any = incluster_config
 
 
 def build_api_client(*, kubeconfig: Path | None, context: str | None, pool_size: int) -> ApiClient:
@@ -24,26 +29,27 @@ def build_api_client(*, kubeconfig: Path | None, context: str | None, pool_size:
     configuration.connection_pool_maxsize = pool_size
     api = ApiClient(configuration)
     api.user_agent = f"nsshutdown/{__version__}"
+    # Large lists compress ~30x (the API server gzips responses over 128 KiB when asked);
+    # urllib3 decodes transparently.
+    api.default_headers["Accept-Encoding"] = "gzip"
     return api
 
 
 def _load(configuration: Configuration, *, kubeconfig: Path | None, context: str | None) -> None:
     try:
         if kubeconfig is not None or context is not None:
-            config.load_kube_config(
+            _kube_config.load_kube_config(
                 config_file=str(kubeconfig) if kubeconfig else None,
                 context=context,
                 client_configuration=configuration,
                 persist_config=False,
-            )  # type: ignore[no-untyped-call]
+            )
             return
         try:
-            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+            _incluster_config.load_incluster_config(client_configuration=configuration)
             logger.debug("using in-cluster configuration")
         except ConfigException:
-            config.load_kube_config(  # type: ignore[no-untyped-call]
-                client_configuration=configuration, persist_config=False
-            )
+            _kube_config.load_kube_config(client_configuration=configuration, persist_config=False)
     except (ConfigException, OSError, ValueError, TypeError) as err:
         where = f" from {kubeconfig}" if kubeconfig else ""
         raise ClusterUnreachableError(f"cannot load cluster credentials{where}: {err}") from err

@@ -253,8 +253,11 @@ def _role(name: str, verbs: list[str]) -> client.V1ClusterRole:
     return client.V1ClusterRole(metadata=client.V1ObjectMeta(name=name), rules=rules)
 
 
-def service_account_kubeconfig(world: World, name: str, *, patch_in: Iterable[str]) -> Path:
-    """A ServiceAccount that may list everything cluster-wide but patch only in ``patch_in``.
+def service_account_kubeconfig(
+    world: World, name: str, *, patch_in: Iterable[str], cluster_wide_read: bool = True
+) -> Path:
+    """A ServiceAccount that may patch only in ``patch_in``, and read everything cluster-wide
+    (or, without ``cluster_wide_read``, read only in ``patch_in``: the namespaced mode).
 
     Returns a kubeconfig with its token once the API server enforces the grants.
     """
@@ -263,33 +266,36 @@ def service_account_kubeconfig(world: World, name: str, *, patch_in: Iterable[st
     subject = client.RbacV1Subject(kind="ServiceAccount", name=name, namespace=home)
     reader, writer = f"{home}-{name}-read", f"{home}-{name}-patch"
     rbac.create_cluster_role(_role(reader, ["get", "list"]))
-    rbac.create_cluster_role(_role(writer, ["get", "patch"]))
-    role_ref = client.V1RoleRef(
-        api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=reader
-    )
-    rbac.create_cluster_role_binding(
-        client.V1ClusterRoleBinding(
-            metadata=client.V1ObjectMeta(name=reader), role_ref=role_ref, subjects=[subject]
+    rbac.create_cluster_role(_role(writer, ["get", "list", "patch"]))
+    if cluster_wide_read:
+        rbac.create_cluster_role_binding(
+            client.V1ClusterRoleBinding(
+                metadata=client.V1ObjectMeta(name=reader),
+                role_ref=_role_ref(reader),
+                subjects=[subject],
+            )
         )
-    )
     patch_in = list(patch_in)
     for namespace in patch_in:
         rbac.create_namespaced_role_binding(
             namespace,
             client.V1RoleBinding(
                 metadata=client.V1ObjectMeta(name=writer),
-                role_ref=client.V1RoleRef(
-                    api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=writer
-                ),
+                role_ref=_role_ref(writer),
                 subjects=[subject],
             ),
         )
     user = f"system:serviceaccount:{home}:{name}"
-    _wait_allowed(world, user, "list", None)
+    if cluster_wide_read:
+        _wait_allowed(world, user, "list", None)
     for namespace in patch_in:
         _wait_allowed(world, user, "patch", namespace)
     token = world.cluster.create_service_account_token(home, name)
     return world.cluster.kubeconfig_for_token(token, world.tmp_path / f"{name}.kubeconfig")
+
+
+def _role_ref(name: str) -> client.V1RoleRef:
+    return client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=name)
 
 
 def _wait_allowed(world: World, user: str, verb: str, namespace: str | None) -> None:

@@ -147,3 +147,26 @@ def test_refused_credentials_are_exit_3(world: World, tmp_path: Path) -> None:
 
     assert result.code == 3
     assert "401" in result.stderr
+
+
+def test_scope_namespaces_works_with_rbac_granted_per_namespace_only(world: World) -> None:
+    team_a, team_b, outside = world.namespace(), world.namespace(), world.namespace()
+    for ns in (team_a, team_b, outside):
+        create_deployment(world.api, ns, "api", replicas=2)
+    kubeconfig = service_account_kubeconfig(
+        world, "scoped", patch_in=[team_a, team_b], cluster_wide_read=False
+    )
+    schedule = world.schedule(down=True)  # names all three namespaces
+
+    unscoped = world.cli("run", "-s", schedule, "--retries", "0", kubeconfig=kubeconfig)
+    assert unscoped.code == 3  # may not list cluster-wide
+    assert "403" in unscoped.stderr
+
+    scope = f"--scope-namespaces={team_a},{team_b}"
+    result = world.cli("run", "-s", schedule, scope, kubeconfig=kubeconfig)
+
+    assert result.code == 0, result.stderr
+    assert [ns["namespace"] for ns in result.doc["namespaces"]] == sorted([team_a, team_b])
+    assert (world.replicas(team_a, "api"), world.replicas(team_b, "api")) == (0, 0)
+    assert world.replicas(outside, "api") == 2
+    assert result.doc["api_requests"] == 2 + 2 * 5 + 2  # 2 namespaces, 5 kinds each, 2 writes

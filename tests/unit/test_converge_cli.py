@@ -229,9 +229,11 @@ def test_malformed_configmap_ref_is_exit_1_before_connecting(fake: FakeCluster) 
 def test_cluster_flags_reach_the_connection(fake: FakeCluster, tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kc"
     args = ["--qps", "5", "--burst", "7", "--concurrency", "3", "--retries", "1"]
+    args += ["--scope-namespaces", "dev-a, dev-b,dev-a"]
     cli("run", "-s", schedule(tmp_path), "--kubeconfig", kubeconfig, "--context", "x", *args)
     (options,) = fake.connected  # type: ignore[attr-defined]
     assert (options.kubeconfig, options.context) == (kubeconfig, "x")
+    assert options.scope == ("dev-a", "dev-b")
     limits = options.limits
     assert (limits.qps, limits.burst, limits.concurrency, limits.attempts) == (5, 7, 3, 2)
 
@@ -404,3 +406,25 @@ def test_plan_without_namespace_plans_against_the_live_cluster(
         ("api", "shutdown"),
     ]
     assert fake.writes == []
+
+
+def test_manual_commands_leave_an_excluded_namespace_alone(
+    fake: FakeCluster, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(c.POD_NAMESPACE_ENV, "dev-a")  # the tool's own namespace
+    code, doc, _ = cli("shutdown", "dev-a", "--for", "1h", "-o", "json")
+    assert code == 0
+    assert fake.namespace_writes == []
+    assert fake.writes == []
+    assert doc["namespaces"][0]["reason"] == "excluded"
+    assert "dev-a is excluded" in caplog.text
+
+
+def test_a_namespace_whose_only_change_is_its_annotation_is_converged(fake: FakeCluster) -> None:
+    cli("shutdown", "dev-b", "--for", "1h")
+    code, doc, _ = cli("wake", "dev-b", "--for", "1h", "-o", "json")  # writes annotations
+    assert code == 0
+    code, doc, _ = cli("wake", "dev-b", "--for", "2h", "-o", "json")  # nothing held any more
+    assert code == 0
+    (ns,) = doc["namespaces"]
+    assert (ns["status"], ns["actions"]) == ("converged", [])

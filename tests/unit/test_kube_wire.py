@@ -11,7 +11,7 @@ from kubernetes.client.exceptions import ApiException
 from nsshutdown import constants as c
 from nsshutdown.errors import ApiError, ConflictError, ForbiddenError, NotFoundError
 from nsshutdown.kube import wire
-from nsshutdown.kube.client import translate
+from nsshutdown.kube.transport import translate
 from nsshutdown.model import Kind, Patch, Resources
 from nsshutdown.quantity import parse_quantity
 

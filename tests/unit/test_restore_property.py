@@ -93,7 +93,7 @@ def test_restore_after_shutdown_is_the_identity(start: list[Workload]) -> None:
     converge(fake, Desired.UP)
 
     assert normalized(fake) == before
-    for ref, (replicas, suspend, annotations) in down.items():
+    for ref, (replicas, suspend, _) in down.items():
         excluded = before[ref][2].get(c.EXCLUDE) == "true"
         if ref.kind in REPLICA_KINDS and not excluded and ref not in _keda_targets(start):
             assert replicas == 0
