@@ -13,7 +13,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import report
+from bench import nsrun, report
 from bench.session import BenchSession
 from devtools.cluster import LocalCluster
 from nsshutdown.kube import Limits
@@ -36,7 +36,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also profile a no-op and a shutdown run (cProfile, slower; not in the table)",
     )  # fmt: skip
     parser.add_argument("--results", type=Path, default=report.RESULTS_DIR)
+    parser.add_argument(
+        "--source", type=Path, default=None,
+        help="run the nsshutdown package of this directory (e.g. a patched copy)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.source is not None:
+        nsrun.use_source(args.source)
     if args.quick:
         args.namespaces, args.per_namespace = 100, 10
     return args

@@ -71,12 +71,24 @@ class RunResult:
         )
 
 
-def _child_env() -> dict[str, str]:
+#: ``--source DIR``: run the ``nsshutdown`` package found in DIR (a patched copy, to measure a
+#: change before it lands) instead of this checkout's.
+_source: list[Path] = []
+
+
+def use_source(directory: Path) -> None:
+    if not (directory / "nsshutdown" / "__init__.py").is_file():
+        raise SystemExit(f"--source {directory}: no nsshutdown package there")
+    _source[:] = [directory.resolve()]
+
+
+def child_env() -> dict[str, str]:
     """The caller's environment without any NSSHUTDOWN_* setting (or pod namespace)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NSSHUTDOWN_")}
     env.pop("POD_NAMESPACE", None)
     repo = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH")) if p)
+    paths = [*map(str, _source), repo, env.get("PYTHONPATH", "")]
+    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     return env
 
 
@@ -95,7 +107,7 @@ def run_nsshutdown(
     out_path, err_path = workdir / f"{label}.json", workdir / f"{label}.log"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         started = time.monotonic()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=_child_env())
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=child_env())
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.monotonic() - started
     proc.returncode = os.waitstatus_to_exitcode(status)

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.nsrun import _child_env, run_nsshutdown
+from bench.nsrun import child_env, run_nsshutdown
 
 TOP = 35
 
@@ -55,7 +55,7 @@ def phases(*, kubeconfig: Path, schedule: Path, extra: list[str], write: bool) -
     """Run ``bench.phases`` in its own process and return its JSON."""
     argv = [sys.executable, "-m", "bench.phases", "--kubeconfig", str(kubeconfig),
             "--schedule", str(schedule), *extra, *(["--write"] if write else [])]  # fmt: skip
-    proc = subprocess.run(argv, capture_output=True, env=_child_env(), check=False)
+    proc = subprocess.run(argv, capture_output=True, env=child_env(), check=False)
     if proc.returncode != 0:
         return {"error": proc.stderr.decode(errors="replace")[-2000:]}
     return json.loads(proc.stdout)

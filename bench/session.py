@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
+import subprocess
 import time
 from collections import Counter
 from datetime import datetime
@@ -14,7 +16,6 @@ from bench import apimetrics, ceiling, profiling, report, seed, verify
 from bench.nsrun import RunResult, run_nsshutdown, write_schedule
 from bench.rawapi import RawApi
 from devtools.cluster import LocalCluster
-from nsshutdown.kube.client import PAGE_SIZE
 
 #: Every kind nsshutdown lists on each run, and where. The CRDs are registered so that each
 #: kind is a real (empty) list rather than a 404.
@@ -26,6 +27,20 @@ LISTED = {
     "ScaledObject": "/apis/keda.sh/v1alpha1/scaledobjects",
     "Rollout": "/apis/argoproj.io/v1alpha1/rollouts",
 }
+
+
+def nsshutdown_page_size() -> int:
+    """nsshutdown's list page size, wherever its kube package keeps it (500 if not found)."""
+    for module in ("nsshutdown.kube.transport", "nsshutdown.kube.client"):
+        try:
+            return int(importlib.import_module(module).PAGE_SIZE)
+        except (ImportError, AttributeError):
+            continue
+    return 500
+
+
+PAGE_SIZE = nsshutdown_page_size()
+NOOP_REPEATS = 3
 
 
 class BenchSession:
@@ -50,7 +65,7 @@ class BenchSession:
         self._warm_up()
         runs = {
             "shutdown": self._cli("shutdown", self.open_schedule, expect_down=True),
-            "noop": self._cli("noop", self.open_schedule, expect_down=True),
+            "noop": self._median_of(NOOP_REPEATS, "noop", self.open_schedule),
             "restore": self._cli("restore", self.closed_schedule, expect_down=False),
             "ceiling": self._ceiling(),
         }
@@ -100,6 +115,16 @@ class BenchSession:
         }
         report.say(f"{label}: {entry}")
         return entry
+
+    def _median_of(self, times: int, label: str, schedule: Path) -> dict[str, Any]:
+        """A run that changes nothing, repeated: the one with the median wall time, plus all walls
+        (a few seconds on a shared 2-core machine are easily disturbed by its neighbours)."""
+        runs = [self._cli(f"{label}-{i + 1}", schedule, expect_down=True) for i in range(times)]
+        runs.sort(key=lambda r: r["wall_seconds"])
+        median = dict(runs[len(runs) // 2])
+        median["wall_seconds_all"] = sorted(r["wall_seconds"] for r in runs)
+        median["peak_rss_mib"] = max(r["peak_rss_mib"] for r in runs)
+        return median
 
     def _ceiling(self) -> dict[str, Any]:
         report.say("ceiling ...")
@@ -172,11 +197,35 @@ class BenchSession:
             "workloads": len(self.workloads), "concurrency": a.concurrency,
             "qps": a.qps, "burst": a.burst, "page_size": PAGE_SIZE,
             "nsshutdown_flags": self._cli_flags(),
+            "nsshutdown_source": str(a.source) if a.source else _checkout(),
         }  # fmt: skip
 
     def _machine(self) -> dict[str, Any]:
         version = self.api.get_json("/version").get("gitVersion", "")
         return report.machine_info(version, self.cluster.binaries.directory.name)
+
+
+def _checkout() -> str:
+    """The checkout's commit, marked ``+changes`` when nsshutdown/ differs from it."""
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "nsshutdown"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}+changes" if dirty else head  # fmt: skip
 
 
 def _client(result: RunResult) -> int | None:

@@ -1,7 +1,9 @@
 """End-to-end demo on a throwaway local cluster: ``python -m devtools.demo`` (or ``make demo``).
 
-Starts a real kube-apiserver + etcd and a Pushgateway on loopback, seeds a few
-namespaces with workloads, and stops everything on exit, including Ctrl-C.
+Starts a real kube-apiserver + etcd and a Pushgateway on loopback, seeds a few namespaces with
+workloads, then drives the real ``nsshutdown`` CLI through a night: validate, plan, the CronJob's
+``run`` (scale down, metrics pushed), ``status``, a second ``run`` that changes nothing, ``wake``
+and ``restore``. Stops everything on exit, including Ctrl-C.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from kubernetes import client
 
 from devtools.cluster import LocalCluster
+from devtools.demo_story import run_story
 from devtools.pushgateway import LocalPushgateway
 from devtools.workloads import (
     create_cronjob,
@@ -136,6 +139,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
+    failed = False
     print("Starting a local kube-apiserver + etcd and a Pushgateway.")
     print("The first run builds the Kubernetes binaries from Go modules; that takes a while.")
     try:
@@ -147,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\nAPI server:  {cluster.server_url}")
             print(f"Kubeconfig:  {cluster.kubeconfig_path}")
             print(f"Pushgateway: {gateway.url}")
-            print("\n(The nsshutdown run on this cluster is not wired into the demo yet.)")
+            failed = run_story(cluster.kubeconfig_path, gateway.url, workdir=cluster.workdir)
             if args.hold:
                 print("Holding; press Ctrl-C to stop and clean up.")
                 signal.pause()
@@ -155,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\nInterrupted; local servers stopped.", file=sys.stderr)
         return 130
     print("Local servers stopped; nothing left running.")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

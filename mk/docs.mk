@@ -8,7 +8,7 @@ DOCS_OUT ?= docs/_build/html
 
 docs: docs-html ## build the documentation site into docs/_build/html (warnings are errors)
 
-docs-html:
+docs-html: dev
 	$(PYTHON) -m sphinx -W --keep-going -b html $(SPHINXOPTS) docs $(DOCS_OUT)
 
 docs-clean: ## remove the built documentation
