@@ -9,7 +9,10 @@ import typer
 
 from nsshutdown import __version__
 from nsshutdown.app import app
-from nsshutdown.commands import offline  # noqa: F401 - registers validate and plan
+from nsshutdown.commands import (
+    offline,  # noqa: F401 - registers validate and plan
+    preflight,  # noqa: F401 - registers check
+)
 
 # The guard goes once the converge commands (run, shutdown, restore, wake, status) land.
 with contextlib.suppress(ImportError):

@@ -1,7 +1,7 @@
 """The one narrow interface between the core and a Kubernetes API server.
 
 The executor and the commands only ever see a :class:`Cluster`. The real implementation is
-``nsshutdown.kube.KubeCluster``; unit tests use an in-memory fake with the same five calls.
+``nsshutdown.kube.KubeCluster``; unit tests use an in-memory fake with the same calls.
 
 Errors are ``nsshutdown.errors`` types: ``ConflictError`` (409, re-read and decide again),
 ``ForbiddenError`` (403), ``NotFoundError`` (404), ``CircuitOpenError`` (the run stops writing),
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Protocol
 
-from nsshutdown.model import ClusterState, Kind, Patch, Workload, WorkloadRef
+from nsshutdown.model import ClusterState, Kind, Patch, Workload, WorkloadEvent, WorkloadRef
 
 
 class Cluster(Protocol):
@@ -50,4 +50,12 @@ class Cluster(Protocol):
 
     def read_configmap(self, namespace: str, name: str, key: str) -> str:
         """The text stored under ``key`` in a ConfigMap."""
+        ...
+
+    def emit_event(self, event: WorkloadEvent) -> None:
+        """Create a Kubernetes Event on ``event.workload`` (``--events``).
+
+        Best effort: it raises ``ApiError`` when the Event cannot be created, and the caller only
+        logs that. It never counts towards the circuit breaker, nor resets it.
+        """
         ...

@@ -32,6 +32,11 @@ MANUAL: Final = "manual"
 #: tell this tool's changes apart from everyone else's.
 FIELD_MANAGER: Final = "nsshutdown"
 
+#: Who reports the Events of ``--events`` (events.k8s.io/v1 ``reportingController``; core/v1
+#: ``source.component`` is ``EVENT_COMPONENT``): ``kubectl describe`` shows it under "From".
+EVENT_REPORTING_CONTROLLER: Final = "nsshutdown.io/nsshutdown"
+EVENT_COMPONENT: Final = "nsshutdown"
+
 # Annotations owned by other projects that the tool reads or writes.
 KEDA_PAUSED_REPLICAS: Final = "autoscaling.keda.sh/paused-replicas"
 KARPENTER_DO_NOT_DISRUPT: Final = "karpenter.sh/do-not-disrupt"

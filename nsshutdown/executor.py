@@ -11,6 +11,8 @@
 - When the circuit breaker opens, writing stops: what is left is NOT_ATTEMPTED, nothing is undone
   (every shutdown patch carried its saved count, so the next run heals).
 - Client dry-run sends nothing; server dry-run sends every write with ``dryRun=All``.
+- With ``events``, each namespace's writes are announced as Kubernetes Events once it is done
+  (``nsshutdown.recorder``): best effort, never in a dry run, never changing an outcome.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from nsshutdown.cluster import Cluster
 from nsshutdown.decide import decide
 from nsshutdown.errors import ApiError, CircuitOpenError, ConflictError, NotFoundError
 from nsshutdown.model import Action, ActionType, Desired, NamespacePlan, Plan
+from nsshutdown.recorder import Recorder
 from nsshutdown.report import (
     ActionResult,
     DryRun,
@@ -56,16 +59,21 @@ def execute(
     run_id: str | None = None,
     clock: Callable[[], datetime] | None = None,
     started: datetime | None = None,
+    events: bool = False,
 ) -> RunReport:
     """Converge every namespace of ``plan``; ``namespace_annotations`` are written first, per
     namespace (``None`` deletes a key), e.g. ``keep-up-until`` for ``wake``.
 
-    ``clock`` and ``started`` only time the run (the command's start may precede the execution);
-    decisions use ``plan.at``.
+    ``clock`` and ``started`` only time the run (the command's start may precede the execution)
+    and date its Events; decisions use ``plan.at``.
     """
     clock = clock or (lambda: plan.at)
     started = started or clock()
-    run = _Run(cluster, dry_run=dry_run, max_conflicts=max_conflicts)
+    run_id = run_id or uuid.uuid4().hex
+    recorder = None
+    if events and dry_run is DryRun.NONE:
+        recorder = Recorder(cluster, run_id=run_id, clock=clock)
+    run = _Run(cluster, dry_run=dry_run, max_conflicts=max_conflicts, recorder=recorder)
     annotations = namespace_annotations or {}
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         futures = [
@@ -75,7 +83,7 @@ def execute(
         reports = tuple(future.result() for future in futures)
     holdings = holdings_from_workloads(w for ns in reports for w in workloads_after(ns))
     return RunReport(
-        run_id=run_id or uuid.uuid4().hex,
+        run_id=run_id,
         started=started,
         finished=clock(),
         dry_run="" if dry_run is DryRun.NONE else dry_run.value,
@@ -97,10 +105,13 @@ class _Progress:
 
 
 class _Run:
-    def __init__(self, cluster: Cluster, *, dry_run: DryRun, max_conflicts: int) -> None:
+    def __init__(
+        self, cluster: Cluster, *, dry_run: DryRun, max_conflicts: int, recorder: Recorder | None
+    ) -> None:
         self.cluster = cluster
         self.dry_run = dry_run
         self.max_conflicts = max_conflicts
+        self.recorder = recorder
         self.circuit_open = threading.Event()
 
     def namespace(
@@ -108,10 +119,13 @@ class _Run:
     ) -> NamespaceReport:
         """The per-namespace boundary: nothing raised here reaches another namespace."""
         try:
-            return self._namespace(plan, annotations)
+            report = self._namespace(plan, annotations)
         except Exception as err:
             logger.exception("namespace %s: internal error", plan.namespace)
             return NamespaceReport(plan, NamespaceStatus.FAILED, error=f"internal error: {err}")
+        if self.recorder is not None:
+            self.recorder.namespace(report)  # never raises
+        return report
 
     def _namespace(
         self, plan: NamespacePlan, annotations: Mapping[str, str | None]

@@ -218,16 +218,35 @@ OPTION_PARAMETERS: Final[tuple[tuple[str, object, object], ...]] = (
 )
 
 
+#: The options that say where and how to reach the Pushgateway (``nsshutdown check``).
+PUSHGATEWAY_PARAMETERS: Final = tuple(
+    p
+    for p in OPTION_PARAMETERS
+    if p[0].startswith("pushgateway") and p[0] != "pushgateway_grouping"
+)
+
+
 def with_metrics_options(command: Callable[..., R]) -> Callable[..., R]:
     """Give a Typer command every metrics option in one line.
 
     The command declares ``metrics: MetricsOptions``; the decorator replaces that parameter by the
     options above and passes the validated :class:`MetricsOptions` in.
     """
+    return _with_options(command, OPTION_PARAMETERS)
+
+
+def with_pushgateway_options(command: Callable[..., R]) -> Callable[..., R]:
+    """Like :func:`with_metrics_options`, with only the options to reach the Pushgateway."""
+    return _with_options(command, PUSHGATEWAY_PARAMETERS)
+
+
+def _with_options(
+    command: Callable[..., R], parameters: tuple[tuple[str, object, object], ...]
+) -> Callable[..., R]:
     signature = inspect.signature(command, eval_str=True)
     if "metrics" not in signature.parameters:
         raise TypeError(f"{command.__name__} must take a `metrics: MetricsOptions` parameter")
-    names = [name for name, _, _ in OPTION_PARAMETERS]
+    names = [name for name, _, _ in parameters]
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> R:
@@ -237,7 +256,7 @@ def with_metrics_options(command: Callable[..., R]) -> Callable[..., R]:
     params = [p for p in signature.parameters.values() if p.name != "metrics"]
     params += [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=hint)
-        for name, hint, default in OPTION_PARAMETERS
+        for name, hint, default in parameters
     ]
     wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in params}

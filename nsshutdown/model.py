@@ -100,6 +100,7 @@ class Workload:
     ref: WorkloadRef
     created: datetime
     resource_version: str = ""
+    uid: str = ""  # metadata.uid: what an Event's ``regarding`` names
     replicas: int | None = None
     suspend: bool | None = None
     annotations: Mapping[str, str] = field(default_factory=_empty, hash=False)
@@ -199,6 +200,22 @@ class Action:
 
 
 @dataclass(frozen=True)
+class WorkloadEvent:
+    """A Kubernetes Event about one workload (``--events``), so ``kubectl describe`` says why.
+
+    ``reason`` is CamelCase (``ScaledDown``), ``action`` what was done (``ScaleDown``), ``at`` the
+    event time; ``warning`` makes it type Warning instead of Normal.
+    """
+
+    workload: Workload
+    reason: str
+    action: str
+    note: str
+    at: datetime
+    warning: bool = False
+
+
+@dataclass(frozen=True)
 class Transition:
     at: datetime
     to: Desired
@@ -236,6 +253,7 @@ def apply_patch(workload: Workload, patch: Patch) -> Workload:
         ref=workload.ref,
         created=workload.created,
         resource_version=workload.resource_version,
+        uid=workload.uid,
         replicas=workload.replicas if patch.replicas is None else patch.replicas,
         suspend=workload.suspend if patch.suspend is None else patch.suspend,
         annotations=MappingProxyType(annotations),

@@ -74,6 +74,25 @@ def push(
     return True
 
 
+def ready(
+    url: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    username: str | None = None,
+    password: str | None = None,
+    ca_file: Path | None = None,
+    insecure: bool = False,
+) -> str:
+    """``""`` when ``GET <url>/-/ready`` answers 2xx, else why not. The same authentication, TLS
+    and redirect rules as :func:`push` (``nsshutdown check``). Never raises."""
+    try:
+        handler = _handler(username=username, password=password, ca_file=ca_file, insecure=insecure)
+        handler(f"{url}/-/ready", "GET", timeout, [], b"")()
+    except Exception as err:  # reported by the caller as a failed check
+        return _describe(err)
+    return ""
+
+
 def _describe(err: Exception) -> str:
     if isinstance(err, urllib.error.HTTPError):
         try:  # the gateway says why (e.g. inconsistent metrics); reading may fail too
@@ -110,7 +129,7 @@ def _handler(
         url: str, method: str, timeout: float | None, headers: list[tuple[str, str]], data: bytes
     ) -> Callable[[], None]:
         def send() -> None:
-            request = urllib.request.Request(url, data=data, method=method)  # noqa: S310
+            request = urllib.request.Request(url, data=data or None, method=method)  # noqa: S310
             for key, value in headers:
                 request.add_header(key, value)
             if auth is not None:

@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nsshutdown import constants as c
 from nsshutdown import planner
@@ -22,8 +23,12 @@ from nsshutdown.config import Schedule, load_schedule, load_schedule_text
 from nsshutdown.errors import ConfigError, NotFoundError, UsageError
 from nsshutdown.executor import NamespaceAnnotations, execute
 from nsshutdown.kube import KubeCluster, Limits
-from nsshutdown.model import ClusterState, Desired, Kind, Plan
+from nsshutdown.kube.preflight import KubePreflight
+from nsshutdown.model import ClusterState, Desired, Kind, Namespace, Plan
 from nsshutdown.report import DryRun, RunReport
+
+if TYPE_CHECKING:
+    from nsshutdown.check import Preflight
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +57,19 @@ def connect(options: ClusterOptions) -> Cluster:
         limits=options.limits,
         scope=options.scope,
     )
+
+
+def connect_preflight(options: ClusterOptions) -> Preflight:
+    """What ``nsshutdown check`` asks the cluster (tests replace this function with a fake)."""
+    cluster = KubeCluster.connect(
+        kubeconfig=options.kubeconfig, context=options.context, limits=options.limits
+    )
+    return KubePreflight(cluster)
+
+
+def live_namespaces(options: ClusterOptions) -> tuple[Namespace, ...]:
+    """The namespaces that exist (each of ``options.scope`` that exists, with a scope)."""
+    return connect(options).observe(()).namespaces
 
 
 def live_state(*, kubeconfig: Path | None = None, context: str | None = None) -> ClusterState:
@@ -109,7 +127,9 @@ class Session:
         dry_run: DryRun,
         run_id: str,
         annotations: NamespaceAnnotations | None = None,
+        events: bool = False,
     ) -> RunReport:
+        """``events``: announce each write as a Kubernetes Event (never in a dry run)."""
         return execute(
             plan,
             self.cluster,
@@ -119,6 +139,7 @@ class Session:
             run_id=run_id,
             clock=self._clock,
             started=self.now,
+            events=events,
         )
 
 

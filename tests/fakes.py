@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -29,9 +30,11 @@ from nsshutdown.model import (
     Patch,
     PinningPod,
     Workload,
+    WorkloadEvent,
     WorkloadRef,
     apply_patch,
 )
+from nsshutdown.permissions import Permission
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 
@@ -88,6 +91,7 @@ class FakeCluster:
         self.pinning_pods = tuple(pinning_pods)
         self.writes: list[Write] = []
         self.namespace_writes: list[tuple[str, dict[str, str | None], bool]] = []
+        self.events: list[WorkloadEvent] = []
         self.requests = 0
         # failure injection
         self.unreachable = False
@@ -96,6 +100,7 @@ class FakeCluster:
         self.fail_on_write: int | None = None  # the k-th write (1-based) fails
         self.circuit_after_writes: int | None = None  # after k writes every call is refused
         self.on_patch: dict[WorkloadRef, Callable[[Workload], Workload]] = {}
+        self.event_error: Exception | None = None  # every emit_event raises this
         for w in workloads:
             self.put(w)
 
@@ -104,7 +109,8 @@ class FakeCluster:
     def put(self, w: Workload) -> Workload:
         """Store ``w`` (as if created or changed by someone else): a new resource version."""
         with self._lock:
-            stored = replace(w, resource_version=str(next(self._versions)))
+            uid = w.uid or str(uuid.uuid5(uuid.NAMESPACE_URL, str(w.ref)))
+            stored = replace(w, resource_version=str(next(self._versions)), uid=uid)
             self.workloads[w.ref] = stored
             self.namespaces.setdefault(w.namespace, Namespace(w.namespace))
             return stored
@@ -182,6 +188,13 @@ class FakeCluster:
             raise NotFoundError(f"configmap {namespace}/{name}:{key} not found", status=404)
         return data[key]
 
+    def emit_event(self, event: WorkloadEvent) -> None:
+        self._request()
+        if self.event_error is not None:
+            raise self.event_error
+        with self._lock:
+            self.events.append(event)
+
     # --- internals ------------------------------------------------------------------------------
 
     def _request(self) -> None:
@@ -204,3 +217,46 @@ class FakeCluster:
         change = self.on_patch.pop(ref, None)
         if change is not None:
             self.put(change(self.workloads[ref]))
+
+
+class FakePreflight:
+    """What ``nsshutdown check`` asks, answered from memory (``denied``: ``str(permission)``)."""
+
+    def __init__(
+        self,
+        *,
+        denied: Collection[str] = (),
+        kinds: Collection[Kind] = frozenset(Kind),
+        identity: str | None = "system:serviceaccount:nsshutdown:nsshutdown",
+        configmaps: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
+    ) -> None:
+        self.denied = set(denied)
+        self.kinds = frozenset(kinds)
+        self.who = identity
+        self.configmaps = dict(configmaps or {})
+        self.asked: list[Permission] = []
+        self.unreachable = False
+        self.forbidden_configmaps: set[tuple[str, str]] = set()
+
+    def server_version(self) -> str:
+        if self.unreachable:
+            raise ClusterUnreachableError("cannot reach the API server: fake")
+        return "v1.31.0"
+
+    def identity(self) -> str | None:
+        return self.who
+
+    def allowed(self, permission: Permission) -> tuple[bool, str]:
+        self.asked.append(permission)
+        return str(permission) not in self.denied, ""
+
+    def served_kinds(self) -> frozenset[Kind]:
+        return self.kinds
+
+    def read_configmap(self, namespace: str, name: str, key: str) -> str:
+        if (namespace, name) in self.forbidden_configmaps:
+            raise ForbiddenError(f"configmap {namespace}/{name}: 403", status=403)
+        data = self.configmaps.get((namespace, name))
+        if data is None or key not in data:
+            raise NotFoundError(f"configmap {namespace}/{name}:{key} not found", status=404)
+        return data[key]

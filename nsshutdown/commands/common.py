@@ -60,6 +60,15 @@ DryRunOption = Annotated[
         show_default=False,
     ),
 ]
+EventsOption = Annotated[
+    bool,
+    typer.Option(
+        "--events/--no-events",
+        envvar="NSSHUTDOWN_EVENTS",
+        help="Create a Kubernetes Event on each workload scaled, restored, rolled back or failed, "
+        "so kubectl describe says why (best effort; never in a dry run).",
+    ),
+]
 Qps = Annotated[
     float,
     typer.Option("--qps", envvar="NSSHUTDOWN_QPS", help="API requests per second (0: no limit)."),

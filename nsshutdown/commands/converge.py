@@ -21,6 +21,7 @@ from nsshutdown.app import app, handle_errors
 from nsshutdown.commands.common import (
     ClusterCommand,
     DryRunOption,
+    EventsOption,
     ForOption,
     UntilOption,
     hold_until,
@@ -65,6 +66,7 @@ def run(
     schedule_file: ScheduleFile = None,
     configmap: ConfigMapRef = None,
     dry_run: DryRunOption = DryRun.NONE,
+    events: EventsOption = False,
     output: Output = OutputFormat.TEXT,
     log_format: LogFormatOption = LogFormat.AUTO,
     log_level: LogLevelOption = LogLevel.INFO,
@@ -75,7 +77,7 @@ def run(
     run_id = _start(log_format, log_level)
     session = _open(schedule_file, configmap, cluster, required=True)
     plan = session.plan(session.observe())
-    report = session.execute(plan, dry_run=dry_run, run_id=run_id)
+    report = session.execute(plan, dry_run=dry_run, run_id=run_id, events=events)
     pushed = push_report(report, options=metrics, version=__version__)
     code = exit_code(report, pushed=pushed, strict=metrics.strict)
     _finish(session, report, output, code)
@@ -92,6 +94,7 @@ def shutdown(
     schedule_file: ScheduleFile = None,
     configmap: ConfigMapRef = None,
     dry_run: DryRunOption = DryRun.NONE,
+    events: EventsOption = False,
     output: Output = OutputFormat.TEXT,
     log_format: LogFormatOption = LogFormat.AUTO,
     log_level: LogLevelOption = LogLevel.INFO,
@@ -107,7 +110,7 @@ def shutdown(
     _require(state, namespaces)
     plan = session.plan(state, overrides=dict.fromkeys(namespaces, Desired.DOWN), only=namespaces)
     notes = _notes(state, plan, set_key=c.KEEP_DOWN_UNTIL, clear_key=c.KEEP_UP_UNTIL, hold=hold)
-    report = session.execute(plan, dry_run=dry_run, run_id=run_id, annotations=notes)
+    report = session.execute(plan, dry_run=dry_run, run_id=run_id, annotations=notes, events=events)
     if hold is None:
         _warn_schedule_differs(session, state, namespaces, want=Desired.DOWN)
     _finish(session, report, output, report.exit_code)
@@ -123,6 +126,7 @@ def restore(
     schedule_file: ScheduleFile = None,
     configmap: ConfigMapRef = None,
     dry_run: DryRunOption = DryRun.NONE,
+    events: EventsOption = False,
     output: Output = OutputFormat.TEXT,
     log_format: LogFormatOption = LogFormat.AUTO,
     log_level: LogLevelOption = LogLevel.INFO,
@@ -138,7 +142,7 @@ def restore(
     _require(state, names)
     plan = session.plan(state, overrides=dict.fromkeys(names, Desired.UP), only=names)
     notes = _notes(state, plan, set_key=None, clear_key=c.KEEP_DOWN_UNTIL)
-    report = session.execute(plan, dry_run=dry_run, run_id=run_id, annotations=notes)
+    report = session.execute(plan, dry_run=dry_run, run_id=run_id, annotations=notes, events=events)
     if namespaces:
         _warn_schedule_differs(session, state, names, want=Desired.UP)
     _finish(session, report, output, report.exit_code)
@@ -155,6 +159,7 @@ def wake(
     schedule_file: ScheduleFile = None,
     configmap: ConfigMapRef = None,
     dry_run: DryRunOption = DryRun.NONE,
+    events: EventsOption = False,
     output: Output = OutputFormat.TEXT,
     log_format: LogFormatOption = LogFormat.AUTO,
     log_level: LogLevelOption = LogLevel.INFO,
@@ -169,7 +174,7 @@ def wake(
     _require(state, namespaces)
     plan = session.plan(state, overrides=dict.fromkeys(namespaces, Desired.UP), only=namespaces)
     notes = _notes(state, plan, set_key=c.KEEP_UP_UNTIL, clear_key=c.KEEP_DOWN_UNTIL, hold=hold)
-    report = session.execute(plan, dry_run=dry_run, run_id=run_id, annotations=notes)
+    report = session.execute(plan, dry_run=dry_run, run_id=run_id, annotations=notes, events=events)
     _finish(session, report, output, report.exit_code)
 
 

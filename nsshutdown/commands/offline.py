@@ -13,21 +13,26 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 
+from nsshutdown import constants as c
 from nsshutdown import planner, render, session, week
 from nsshutdown.app import app, handle_errors
+from nsshutdown.commands.common import with_cluster_options
 from nsshutdown.config import Rule, Schedule, load_schedule
-from nsshutdown.errors import UsageError
+from nsshutdown.coverage import Coverage, coverage, coverage_lines, coverage_to_json
+from nsshutdown.errors import ExitCode, UsageError
 from nsshutdown.model import ClusterState, Namespace
 from nsshutdown.options import Context, Kubeconfig, Output, OutputFormat, ScheduleFile
 from nsshutdown.selection import label_key_problem, label_value_problem
+from nsshutdown.session import ClusterOptions
 from nsshutdown.timeutil import format_duration
 from nsshutdown.windows import wall_to_instant
 
@@ -55,17 +60,69 @@ WeekOption = Annotated[
 ]
 
 
+ClusterFlag = Annotated[
+    bool,
+    typer.Option(
+        "--cluster",
+        envvar="NSSHUTDOWN_VALIDATE_CLUSTER",
+        help="Also check the schedule against the live namespaces: what each schedule matches, "
+        "namespaces matched twice, schedules that match nothing.",
+    ),
+]
+StrictFlag = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        envvar="NSSHUTDOWN_STRICT",
+        help="Exit 1 on warnings too (overlaps, schedules matching no namespace).",
+    ),
+]
+
+
 @app.command()
 @handle_errors
-def validate(schedule_file: ScheduleFile = None) -> None:
-    """Check a schedule file (for CI): exit 0 when valid, 1 with every problem otherwise."""
+@with_cluster_options
+def validate(
+    schedule_file: ScheduleFile = None,
+    *,
+    check_cluster: ClusterFlag = False,
+    strict: StrictFlag = False,
+    output: Output = OutputFormat.TEXT,
+    cluster: ClusterOptions,
+) -> None:
+    """Check a schedule file (for CI): exit 0 when valid, 1 with every problem otherwise.
+
+    With --cluster, also against the live namespaces; warnings exit 0 unless --strict."""
     path = _require_schedule(schedule_file)
     schedule = load_schedule(path)
-    # Seam for `validate --cluster`: checks against live namespaces (matches, overlaps) take the
-    # loaded `schedule` here and add their findings before the summary is printed.
-    typer.echo(f"{path}: valid, {_count(len(schedule.schedules), 'schedule')}")
-    for rule in schedule.schedules:
-        typer.echo("\n".join(f"  {line}" for line in _describe(rule)))
+    found = None
+    if check_cluster:
+        own = os.environ.get(c.POD_NAMESPACE_ENV) or None
+        found = coverage(schedule, session.live_namespaces(cluster), own_namespace=own)
+    code = ExitCode.BAD_INPUT if strict and found is not None and found.warnings else ExitCode.OK
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(_validate_json(path, schedule, found, code), indent=2))
+    else:
+        typer.echo(f"{path}: valid, {_count(len(schedule.schedules), 'schedule')}")
+        for rule in schedule.schedules:
+            typer.echo("\n".join(f"  {line}" for line in _describe(rule)))
+        if found is not None:
+            typer.echo("\n".join(coverage_lines(found)))
+    if code is not ExitCode.OK:
+        raise typer.Exit(int(code))
+
+
+def _validate_json(
+    path: Path, schedule: Schedule, found: Coverage | None, code: ExitCode
+) -> dict[str, Any]:
+    return {
+        "file": str(path),
+        "valid": True,
+        "schedules": [rule.name for rule in schedule.schedules],
+        "cluster": None if found is None else coverage_to_json(found),
+        "warnings": [] if found is None else found.warnings,
+        "exit_code": int(code),
+    }
 
 
 @app.command()

@@ -21,11 +21,12 @@ from nsshutdown import constants as c
 from nsshutdown.errors import ApiError, ClusterUnreachableError, NotFoundError
 from nsshutdown.kube import wire
 from nsshutdown.kube.auth import build_api_client
+from nsshutdown.kube.events import EventSender
 from nsshutdown.kube.kinds import KIND_APIS
 from nsshutdown.kube.observe import Observer
 from nsshutdown.kube.resilience import Limits
 from nsshutdown.kube.transport import MERGE_PATCH, Transport
-from nsshutdown.model import ClusterState, Kind, Patch, Workload, WorkloadRef
+from nsshutdown.model import ClusterState, Kind, Patch, Workload, WorkloadEvent, WorkloadRef
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class KubeCluster:
         self._api = api
         self._transport = Transport(api, self.limits)
         self._observer = Observer(self._transport, concurrency=self.limits.concurrency, scope=scope)
+        self._events = EventSender(self._transport)
 
     @classmethod
     def connect(
@@ -66,6 +68,11 @@ class KubeCluster:
     @property
     def api_requests(self) -> int:
         return self._transport.resilience.requests
+
+    @property
+    def transport(self) -> Transport:
+        """The rate-limited, counted, retrying request path (``kube.preflight`` shares it)."""
+        return self._transport
 
     @property
     def circuit_open(self) -> bool:
@@ -112,6 +119,9 @@ class KubeCluster:
                 "PATCH", path, query=query, body=body, content_type=MERGE_PATCH
             ),
         )
+
+    def emit_event(self, event: WorkloadEvent) -> None:
+        self._events.emit(event)
 
     def read_configmap(self, namespace: str, name: str, key: str) -> str:
         what = f"read configmap {namespace}/{name}"

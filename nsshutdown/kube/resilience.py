@@ -10,6 +10,13 @@ types, so this is unit-tested with plain functions.
   server resets it. Once open, it stays open for the run: every later call fails fast with
   ``CircuitOpenError`` and the run stops writing.
 - A token bucket limits the request rate (QPS, burst) and a semaphore the requests in flight.
+- A *best-effort* call (an Event, ``--events``) is rate limited, bounded and counted like any
+  other, and refused once the circuit is open, but it is neutral to the breaker: its failure does
+  not count towards opening it, and its success does not reset the count. Otherwise a dead events
+  endpoint could stop a run that scales fine, and, the other way round, the Warning Event that
+  follows each failed patch would reset the count every time, so patches failing one after the
+  other would never open the circuit. It is tried at most twice: an Event is not worth delaying
+  the other namespaces for.
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ from nsshutdown.errors import ApiError, CircuitOpenError
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+#: Attempts of a best-effort call (an Event), the first included.
+BEST_EFFORT_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -138,24 +148,27 @@ class Resilience:
     def requests(self) -> int:
         return self._requests
 
-    def call(self, fn: Callable[[], T], *, what: str) -> T:
+    def call(self, fn: Callable[[], T], *, what: str, best_effort: bool = False) -> T:
+        attempts = min(BEST_EFFORT_ATTEMPTS, self.limits.attempts) if best_effort else None
         retrying = Retrying(
             retry=retry_if_exception(is_transient),
-            stop=stop_after_attempt(self.limits.attempts)
+            stop=stop_after_attempt(attempts or self.limits.attempts)
             | stop_after_delay(self.limits.retry_seconds),
             wait=self._wait,
             sleep=self._sleep,
             before_sleep=lambda state: _log_retry(state, what),
             reraise=True,
         )
-        return cast(T, retrying(self._attempt, fn, what))
+        return cast(T, retrying(self._attempt, fn, what, best_effort))
 
-    def _attempt(self, fn: Callable[[], T], what: str) -> T:
+    def _attempt(self, fn: Callable[[], T], what: str, best_effort: bool) -> T:
         self.breaker.check()
         self._bucket.acquire()
         with self._in_flight:
             with self._count_lock:
                 self._requests += 1
+            if best_effort:
+                return fn()  # neutral to the breaker: see the module docstring
             try:
                 result = fn()
             except ApiError as exc:

@@ -66,8 +66,11 @@ class Transport:
         """Keyword arguments that make a generated API method return the raw response."""
         return {"_preload_content": False, "_request_timeout": self.timeout}
 
-    def request(self, what: str, send: Callable[[], Any]) -> Any:
-        """One API call (with retries): ``send`` returns the raw response; its JSON is decoded."""
+    def request(self, what: str, send: Callable[[], Any], *, best_effort: bool = False) -> Any:
+        """One API call (with retries): ``send`` returns the raw response; its JSON is decoded.
+
+        ``best_effort``: neutral to the circuit breaker, fewer attempts (``Resilience.call``).
+        """
 
         def once() -> Any:
             try:
@@ -79,7 +82,7 @@ class Transport:
             except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
                 raise translate(exc, what) from exc
 
-        return self.resilience.call(once, what=what)
+        return self.resilience.call(once, what=what, best_effort=best_effort)
 
     def core(
         self,

@@ -57,6 +57,7 @@ def parse_workload(kind: Kind, item: Mapping[str, Any]) -> Workload:
         ref=WorkloadRef(kind, str(meta.get("namespace", "")), str(meta.get("name", ""))),
         created=_created(meta),
         resource_version=str(meta.get("resourceVersion", "")),
+        uid=str(meta.get("uid", "")),
         replicas=replicas,
         suspend=suspend,
         annotations=kept_annotations(meta.get("annotations")),

@@ -10,17 +10,20 @@ import sys
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated
 
 import pytest
 import typer
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from sphinx.errors import ExtensionError
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
-from nsshutdown_docs import (  # noqa: E402 - the docs extension lives under docs/_ext
+import nsshutdown_docs  # noqa: E402 - the docs extension lives under docs/_ext
+from nsshutdown_docs import (  # noqa: E402
     alerts_reference,
     cli_reference,
     examples_reference,
@@ -285,3 +288,32 @@ def test_code_blocks_and_runnable_marker(tmp_path: Path, monkeypatch: pytest.Mon
     assert [c.command for c in commands] == ["nsshutdown plan --at now", "nsshutdown --help"]
     assert commands[0].expected == ("out",)
     assert commands[0].argv == ["nsshutdown", "plan", "--at", "now"]
+
+
+# --- a missing source fails the build ------------------------------------------------------------
+
+
+def test_a_missing_source_module_stops_the_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_reference, "CLI_MODULE", "nsshutdown.no_such_module")
+    env = SimpleNamespace(note_dependency=lambda _path: None)
+    directive = object.__new__(nsshutdown_docs.CliReference)
+    directive.options = {}
+    directive.state = SimpleNamespace(document=SimpleNamespace(settings=SimpleNamespace(env=env)))
+    with pytest.raises(ExtensionError, match="cannot generate the CLI reference"):
+        directive.run()
+
+
+def test_script_blocks_yield_their_nsshutdown_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages, "ROOT", tmp_path)
+    page = tmp_path / "page.md"
+    page.write_text(
+        "# T\n\n```sh\n# a comment\nkubectl get ns\nnsshutdown plan \\\n  -s x.yaml  # why\n```\n",
+        encoding="utf-8",
+    )
+    [block] = pages.code_blocks(page)
+    commands = pages.script_commands(block)
+    assert [c.command for c in commands] == ["kubectl get ns", "nsshutdown plan -s x.yaml  # why"]
+    assert commands[1].argv == ["nsshutdown", "plan", "-s", "x.yaml"]
+    assert commands[1].line == 6

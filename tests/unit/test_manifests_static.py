@@ -398,8 +398,8 @@ def test_dockerignore_denies_by_default() -> None:
 # -- the CLI the manifests drive ----------------------------------------------------------------
 
 #: Flags the manifests use that the CLI is still gaining (tracked in the deployment issue); the
-#: integration tests that run the CronJob's arguments skip until they exist.
-PENDING_FLAGS = {"--events", "--scope-namespaces"}
+#: integration tests that run the CronJob's arguments skip until they exist. None left.
+PENDING_FLAGS: set[str] = set()
 
 
 def _run_options() -> set[str]:

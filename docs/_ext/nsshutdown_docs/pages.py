@@ -165,13 +165,34 @@ def _command(
     return ConsoleCommand(block, line, " ".join(p for p in parts if p), tuple(expected))
 
 
+def script_commands(block: CodeBlock) -> list[ConsoleCommand]:
+    """The command lines of a shell script block (``sh``, ``bash``): no prompt, no output."""
+    commands: list[ConsoleCommand] = []
+    lines = block.text.splitlines()
+    offset = 0
+    while offset < len(lines):
+        start, parts = offset, [lines[offset].strip()]
+        while parts[-1].endswith("\\") and offset + 1 < len(lines):
+            parts[-1] = parts[-1][:-1].rstrip()
+            offset += 1
+            parts.append(lines[offset].strip())
+        offset += 1
+        if parts[0] and not parts[0].startswith("#"):
+            commands.append(_command(block, start, parts, []))
+    return commands
+
+
 def nsshutdown_commands() -> Iterator[ConsoleCommand]:
-    """Every ``$ nsshutdown ...`` line in any console block of any page."""
+    """Every ``nsshutdown ...`` command line shown anywhere: ``$ `` lines of console blocks, and
+    lines of shell script blocks that start with ``nsshutdown``."""
     for block in all_code_blocks():
         if block.language in ("console", "shell-session"):
-            for command in console_commands(block):
-                if command.command.startswith("nsshutdown"):
-                    yield command
+            found = console_commands(block)
+        elif block.language in ("sh", "bash", "shell", "zsh"):
+            found = script_commands(block)
+        else:
+            continue
+        yield from (c for c in found if c.command.split(" ", 1)[0] == "nsshutdown")
 
 
 def output_matches(expected: tuple[str, ...], actual: str) -> bool:
