@@ -66,7 +66,9 @@ def events_for(report: NamespaceReport, *, run_id: str, at: datetime) -> Iterato
 def _change(reason: str, result: ActionResult) -> str:
     action = result.action
     if reason == "Released":
-        return f"released {action.ref}: already back at {_show(action.to_value)}, kept as it is"
+        now = _show(action.to_value)
+        now = f"{now} replicas" if action.field == "spec.replicas" else f"{action.field} {now}"
+        return f"released {action.ref}: left at {now} as someone set it; saved state removed"
     if reason.endswith("Failed") and reason != "RollbackFailed":
         return f"could not {_what(action, done=False)}: {result.error}"
     change = _what(action, done=True)

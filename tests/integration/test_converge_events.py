@@ -79,6 +79,10 @@ def test_kubectl_describe_finds_them(world: World) -> None:
     found = client.CoreV1Api(world.api).list_namespaced_event(ns, field_selector=selector)
     assert [(e.reason, e.type) for e in found.items] == [("ScaledDown", "Normal")]
     assert found.items[0].reporting_component == c.EVENT_REPORTING_CONTROLLER
+    # what docs/observability.md tells operators to run to see every Event of the tool
+    reported = f"reportingComponent={c.EVENT_REPORTING_CONTROLLER}"
+    ours = client.CoreV1Api(world.api).list_event_for_all_namespaces(field_selector=reported)
+    assert uid in {e.involved_object.uid for e in ours.items}
 
 
 @pytest.mark.parametrize("flag", ["--dry-run", "--dry-run=server", "--no-events"])

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -384,6 +385,27 @@ def test_run_with_the_job_token_converges_and_restores(
         assert deployment.spec.replicas == 2, up.stderr
         assert _own_annotations(deployment) == {}
         assert batch.read_namespaced_cron_job("report", target).spec.suspend is False
+
+
+def test_check_with_the_job_token_and_the_cronjob_options_passes(
+    base_installed: Installed, cluster: LocalCluster, tmp_path: Path
+) -> None:
+    """`nsshutdown check` asks for exactly what the ClusterRole grants: every check passes."""
+    home = base_installed.home
+    run_args = _cronjob_argv(base_installed.docs, home)[1:]
+    options = [a for a in run_args if a.split("=", 1)[0] in ("--configmap", "--events")]
+    with cluster.api_client() as api:
+        _set_schedule(api, home, _always_down("no-such-namespace"))
+    proc = _run_nsshutdown(
+        ["check", *options, "--output", "json"],
+        cluster=cluster, token=base_installed.token, home=home, tmp_path=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    checks = json.loads(proc.stdout)["checks"]
+    assert {c["status"] for c in checks} <= {"pass", "info"}
+    asked = {c["subject"] for c in checks if c["check"] == "permission"}
+    assert f"configmaps in {home}" in asked
+    assert "events.events.k8s.io (all namespaces)" in asked
 
 
 # -- namespaced mode: nothing outside the listed namespaces -------------------------------------

@@ -79,6 +79,18 @@ def test_restore_events_follow_a_later_run(fake: FakeCluster, tmp_path: Path) ->
     assert nightly.note.startswith("nsshutdown: resumed CronJob dev-a/nightly (")
 
 
+def test_a_workload_someone_brought_back_is_released(fake: FakeCluster, tmp_path: Path) -> None:
+    cli("run", "-s", schedule(tmp_path))
+    fake.put(replace(fake.get("api"), replicas=5))  # scaled up by hand while down
+    code, _, _ = cli("run", "--events", "-s", schedule(tmp_path, ALWAYS_UP))
+    assert code == 0
+    api = next(e for e in fake.events if e.workload.name == "api")
+    assert (api.reason, api.action, api.warning) == ("Released", "Release", False)
+    assert api.note.startswith(
+        "nsshutdown: released Deployment dev-a/api: left at 5 replicas as someone set it;"
+    )
+
+
 def test_events_are_off_by_default(fake: FakeCluster, tmp_path: Path) -> None:
     code, _, _ = cli("run", "-s", schedule(tmp_path))
     assert code == 0
