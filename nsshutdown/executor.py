@@ -70,9 +70,8 @@ def execute(
     clock = clock or (lambda: plan.at)
     started = started or clock()
     run_id = run_id or uuid.uuid4().hex
-    recorder = None
-    if events and dry_run is DryRun.NONE:
-        recorder = Recorder(cluster, run_id=run_id, clock=clock)
+    announce = events and dry_run is DryRun.NONE  # a dry run is never announced
+    recorder = Recorder(cluster, run_id=run_id, clock=clock) if announce else None
     run = _Run(cluster, dry_run=dry_run, max_conflicts=max_conflicts, recorder=recorder)
     annotations = namespace_annotations or {}
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
