@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -96,11 +97,21 @@ class LocalPushgateway:
             self.stop()
             raise
 
-    def wipe(self) -> None:
-        """Delete every metric group (admin API)."""
+    def wipe(self, *, timeout: float = 5.0) -> None:
+        """Delete every metric group (admin API) and wait until the deletion is visible.
+
+        The Pushgateway answers the wipe with 202 Accepted and applies it asynchronously, so a
+        scrape right after the call can still show the old groups.
+        """
         request = urllib.request.Request(f"{self.url}/api/v1/admin/wipe", method="PUT")  # noqa: S310
         with urllib.request.urlopen(request, timeout=5):  # noqa: S310 - loopback
             pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "push_time_seconds{" not in self.metrics_text():
+                return
+            time.sleep(0.02)
+        raise TimeoutError(f"the Pushgateway still holds groups {timeout} s after a wipe")
 
     def metrics_text(self) -> str:
         """The Pushgateway's own /metrics exposition, including every pushed group."""

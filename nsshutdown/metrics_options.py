@@ -9,18 +9,17 @@ a file or ``$NSSHUTDOWN_PUSHGATEWAY_PASSWORD``, never from a flag (it would show
 
 from __future__ import annotations
 
-import functools
-import inspect
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Final, TypeVar
 from urllib.parse import urlsplit
 
 import typer
 
 from nsshutdown.errors import UsageError
+from nsshutdown.options import bundle_options
 from nsshutdown.pushgateway import DEFAULT_TIMEOUT, PASSWORD_ENV
 from nsshutdown.savings import ON_DEMAND_PRICES, Prices
 
@@ -232,32 +231,9 @@ def with_metrics_options(command: Callable[..., R]) -> Callable[..., R]:
     The command declares ``metrics: MetricsOptions``; the decorator replaces that parameter by the
     options above and passes the validated :class:`MetricsOptions` in.
     """
-    return _with_options(command, OPTION_PARAMETERS)
+    return bundle_options("metrics", OPTION_PARAMETERS, MetricsOptions.from_cli)(command)
 
 
 def with_pushgateway_options(command: Callable[..., R]) -> Callable[..., R]:
     """Like :func:`with_metrics_options`, with only the options to reach the Pushgateway."""
-    return _with_options(command, PUSHGATEWAY_PARAMETERS)
-
-
-def _with_options(
-    command: Callable[..., R], parameters: tuple[tuple[str, object, object], ...]
-) -> Callable[..., R]:
-    signature = inspect.signature(command, eval_str=True)
-    if "metrics" not in signature.parameters:
-        raise TypeError(f"{command.__name__} must take a `metrics: MetricsOptions` parameter")
-    names = [name for name, _, _ in parameters]
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> R:
-        raw = {name: kwargs.pop(name) for name in names if name in kwargs}
-        return command(*args, metrics=MetricsOptions.from_cli(**raw), **kwargs)
-
-    params = [p for p in signature.parameters.values() if p.name != "metrics"]
-    params += [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=hint)
-        for name, hint, default in parameters
-    ]
-    wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {p.name: p.annotation for p in params}
-    return wrapper
+    return bundle_options("metrics", PUSHGATEWAY_PARAMETERS, MetricsOptions.from_cli)(command)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -77,3 +80,42 @@ LogLevelOption = Annotated[
     LogLevel,
     typer.Option("--log-level", envvar="NSSHUTDOWN_LOG_LEVEL", help="Log verbosity."),
 ]
+
+
+#: One option of a bundle: (parameter name, ``Annotated`` type, default).
+OptionSpec = tuple[str, object, object]
+R = TypeVar("R")
+
+
+def bundle_options(
+    param: str, specs: Sequence[OptionSpec], build: Callable[..., Any]
+) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """A decorator that gives a Typer command a group of options as ONE parameter.
+
+    The command declares ``param`` (e.g. ``cluster: ClusterOptions``); the decorator replaces it,
+    in the signature Typer reads, by the options in ``specs``, and calls the command with
+    ``param=build(**values)``. Groups of options are then declared once, not on every command.
+    """
+
+    def decorate(command: Callable[..., R]) -> Callable[..., R]:
+        signature = inspect.signature(command, eval_str=True)
+        if param not in signature.parameters:
+            raise TypeError(f"{command.__name__} must take a `{param}` parameter")
+        names = [name for name, _, _ in specs]
+
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> R:
+            values = {name: kwargs.pop(name) for name in names if name in kwargs}
+            return command(*args, **{param: build(**values)}, **kwargs)
+
+        params = [p for p in signature.parameters.values() if p.name != param]
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        params += [
+            inspect.Parameter(name, keyword, default=default, annotation=hint)
+            for name, hint, default in specs
+        ]
+        wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        return wrapper
+
+    return decorate

@@ -13,11 +13,10 @@ The connection and politeness options (``--kubeconfig``, ``--context``, ``--qps`
 
 from __future__ import annotations
 
-import functools
-import inspect
 import re
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Final, TypeVar
 
 import typer
@@ -25,9 +24,22 @@ from typer.core import TyperCommand
 
 from nsshutdown.errors import UsageError
 from nsshutdown.kube import Limits
-from nsshutdown.options import Context, Kubeconfig
+from nsshutdown.options import (
+    ConfigMapRef,
+    Context,
+    Kubeconfig,
+    LogFormat,
+    LogFormatOption,
+    LogLevel,
+    LogLevelOption,
+    OptionSpec,
+    Output,
+    OutputFormat,
+    ScheduleFile,
+    bundle_options,
+)
 from nsshutdown.report import DryRun
-from nsshutdown.session import ClusterOptions
+from nsshutdown.session import ClusterOptions, ScheduleSource
 from nsshutdown.timeutil import parse_duration, parse_timestamp
 
 R = TypeVar("R")
@@ -131,11 +143,21 @@ def parse_scope(text: str | None) -> tuple[str, ...]:
 
 ForOption = Annotated[
     str | None,
-    typer.Option("--for", metavar="DURATION", help="How long to hold it, e.g. 3h, 1d, 1h30m."),
+    typer.Option(
+        "--for",
+        envvar="NSSHUTDOWN_FOR",
+        metavar="DURATION",
+        help="How long to hold it, e.g. 3h, 1d, 1h30m.",
+    ),
 ]
 UntilOption = Annotated[
     str | None,
-    typer.Option("--until", metavar="TIME", help="Hold it until this RFC 3339 time."),
+    typer.Option(
+        "--until",
+        envvar="NSSHUTDOWN_UNTIL",
+        metavar="TIME",
+        help="Hold it until this RFC 3339 time.",
+    ),
 ]
 
 
@@ -191,21 +213,42 @@ def cluster_options(**raw: Any) -> ClusterOptions:
     )
 
 
-def with_cluster_options(command: Callable[..., R]) -> Callable[..., R]:
-    """Replace the command's ``cluster: ClusterOptions`` parameter by the options above."""
-    signature = inspect.signature(command, eval_str=True)
-    names = [name for name, _, _ in _PARAMETERS]
+#: Replace the command's ``cluster: ClusterOptions`` parameter by the options above.
+with_cluster_options = bundle_options("cluster", _PARAMETERS, cluster_options)
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> R:
-        raw = {name: kwargs.pop(name) for name in names}
-        return command(*args, cluster=cluster_options(**raw), **kwargs)
 
-    params = [p for p in signature.parameters.values() if p.name != "cluster"]
-    params += [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=hint)
-        for name, hint, default in _PARAMETERS
-    ]
-    wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {p.name: p.annotation for p in params}
-    return wrapper
+# --- the options of every command that reads a schedule and a cluster ---------------------
+
+
+@dataclass(frozen=True)
+class CommandOptions:
+    """The options every command here shares, bundled by :func:`with_command_options`."""
+
+    schedule: ScheduleSource
+    output: OutputFormat = OutputFormat.TEXT
+    log_format: LogFormat = LogFormat.AUTO
+    log_level: LogLevel = LogLevel.INFO
+    dry_run: DryRun = DryRun.NONE
+    events: bool = False
+
+
+def _command_options(
+    *, schedule_file: Path | None, configmap: str | None, **rest: Any
+) -> CommandOptions:
+    return CommandOptions(ScheduleSource(file=schedule_file, configmap=configmap), **rest)
+
+
+_READ_OPTIONS: tuple[OptionSpec, ...] = (
+    ("schedule_file", ScheduleFile, None),
+    ("configmap", ConfigMapRef, None),
+    ("output", Output, OutputFormat.TEXT),
+    ("log_format", LogFormatOption, LogFormat.AUTO),
+    ("log_level", LogLevelOption, LogLevel.INFO),
+)
+_WRITE_OPTIONS = (
+    *_READ_OPTIONS,
+    ("dry_run", DryRunOption, DryRun.NONE),
+    ("events", EventsOption, False),
+)
+with_read_options = bundle_options("opts", _READ_OPTIONS, _command_options)
+with_command_options = bundle_options("opts", _WRITE_OPTIONS, _command_options)

@@ -8,8 +8,8 @@ credentials refused (nothing touched), 4 internal error.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,12 +20,13 @@ from nsshutdown import constants as c
 from nsshutdown.app import app, handle_errors
 from nsshutdown.commands.common import (
     ClusterCommand,
-    DryRunOption,
-    EventsOption,
+    CommandOptions,
     ForOption,
     UntilOption,
     hold_until,
     with_cluster_options,
+    with_command_options,
+    with_read_options,
 )
 from nsshutdown.errors import ExitCode, UsageError
 from nsshutdown.metrics import exit_code, push_report
@@ -33,19 +34,12 @@ from nsshutdown.metrics_options import CpuHourPrice, MemoryGibHourPrice, Metrics
 from nsshutdown.metrics_options import with_metrics_options as with_metrics
 from nsshutdown.model import ActionType, ClusterState, Desired, Plan, Reason
 from nsshutdown.options import (
-    ConfigMapRef,
-    LogFormat,
-    LogFormatOption,
-    LogLevel,
-    LogLevelOption,
-    Output,
     OutputFormat,
-    ScheduleFile,
 )
 from nsshutdown.render_run import render_report_text, report_to_json
-from nsshutdown.report import DryRun, RunReport
+from nsshutdown.report import RunReport
 from nsshutdown.savings import Prices
-from nsshutdown.session import ClusterOptions, ScheduleSource, Session, open_session
+from nsshutdown.session import ClusterOptions, Session, open_session
 from nsshutdown.status import render_status_text, status_rows, status_to_json
 
 logger = logging.getLogger(__name__)
@@ -54,152 +48,103 @@ Namespaces = Annotated[list[str], typer.Argument(metavar="NAMESPACE...", show_de
 OptionalNamespaces = Annotated[
     list[str] | None, typer.Argument(metavar="[NAMESPACE...]", show_default=False)
 ]
-AllOption = Annotated[bool, typer.Option("--all", help="Every namespace that holds anything.")]
+AllOption = Annotated[
+    bool,
+    typer.Option(
+        "--all",
+        envvar="NSSHUTDOWN_RESTORE_ALL",
+        help="Every namespace that holds anything (saved replicas, or a keep-down-until).",
+    ),
+]
 
 
 @app.command(cls=ClusterCommand)
 @handle_errors
 @with_metrics
 @with_cluster_options
-def run(
-    *,
-    schedule_file: ScheduleFile = None,
-    configmap: ConfigMapRef = None,
-    dry_run: DryRunOption = DryRun.NONE,
-    events: EventsOption = False,
-    output: Output = OutputFormat.TEXT,
-    log_format: LogFormatOption = LogFormat.AUTO,
-    log_level: LogLevelOption = LogLevel.INFO,
-    cluster: ClusterOptions,
-    metrics: MetricsOptions,
-) -> None:
+@with_command_options
+def run(*, opts: CommandOptions, cluster: ClusterOptions, metrics: MetricsOptions) -> None:
     """Converge every namespace to what its schedule wants now (the CronJob's command)."""
-    run_id = _start(log_format, log_level)
-    session = _open(schedule_file, configmap, cluster, required=True)
+    run_id = _start(opts)
+    session = open_session(opts.schedule, cluster, now=datetime.now(UTC), schedule_required=True)
     plan = session.plan(session.observe())
-    report = session.execute(plan, dry_run=dry_run, run_id=run_id, events=events)
+    report = session.execute(plan, dry_run=opts.dry_run, run_id=run_id, events=opts.events)
     pushed = push_report(report, options=metrics, version=__version__)
     code = exit_code(report, pushed=pushed, strict=metrics.strict)
-    _finish(session, report, output, code)
+    _finish(session, report, opts.output, code)
 
 
 @app.command(cls=ClusterCommand)
 @handle_errors
 @with_cluster_options
+@with_command_options
 def shutdown(
     namespaces: Namespaces,
     *,
     for_: ForOption = None,
     until: UntilOption = None,
-    schedule_file: ScheduleFile = None,
-    configmap: ConfigMapRef = None,
-    dry_run: DryRunOption = DryRun.NONE,
-    events: EventsOption = False,
-    output: Output = OutputFormat.TEXT,
-    log_format: LogFormatOption = LogFormat.AUTO,
-    log_level: LogLevelOption = LogLevel.INFO,
+    opts: CommandOptions,
     cluster: ClusterOptions,
 ) -> None:
     """Scale namespaces down now. With --for/--until they stay down until then
     (nsshutdown.io/keep-down-until); without, the next scheduled run follows the schedule."""
-    run_id = _start(log_format, log_level)
-    now = datetime.now(UTC)
-    hold = hold_until(for_, until, now=now, required=False)
-    session = _open(schedule_file, configmap, cluster, required=False, now=now)
-    state = session.observe()
-    _require(state, namespaces)
-    plan = session.plan(state, overrides=dict.fromkeys(namespaces, Desired.DOWN), only=namespaces)
-    notes = _notes(state, plan, set_key=c.KEEP_DOWN_UNTIL, clear_key=c.KEEP_UP_UNTIL, hold=hold)
-    report = session.execute(plan, dry_run=dry_run, run_id=run_id, annotations=notes, events=events)
-    if hold is None:
-        _warn_schedule_differs(session, state, namespaces, want=Desired.DOWN)
-    _finish(session, report, output, report.exit_code)
+    hold = _hold(for_, until, required=False)
+    _manual(opts, cluster, namespaces, want=Desired.DOWN, hold=hold, warn=hold.until is None)
 
 
 @app.command(cls=ClusterCommand)
 @handle_errors
 @with_cluster_options
+@with_command_options
 def restore(
     namespaces: OptionalNamespaces = None,
     *,
     all_: AllOption = False,
-    schedule_file: ScheduleFile = None,
-    configmap: ConfigMapRef = None,
-    dry_run: DryRunOption = DryRun.NONE,
-    events: EventsOption = False,
-    output: Output = OutputFormat.TEXT,
-    log_format: LogFormatOption = LogFormat.AUTO,
-    log_level: LogLevelOption = LogLevel.INFO,
+    opts: CommandOptions,
     cluster: ClusterOptions,
 ) -> None:
     """Bring namespaces (or --all) back now, and drop any keep-down-until."""
-    run_id = _start(log_format, log_level)
     if bool(namespaces) == all_:
         raise UsageError("restore: give NAMESPACE... or --all (not both)")
-    session = _open(schedule_file, configmap, cluster, required=False)
-    state = session.observe()
-    names = list(namespaces or [ns.name for ns in state.namespaces])
-    _require(state, names)
-    plan = session.plan(state, overrides=dict.fromkeys(names, Desired.UP), only=names)
-    notes = _notes(state, plan, set_key=None, clear_key=c.KEEP_DOWN_UNTIL)
-    report = session.execute(plan, dry_run=dry_run, run_id=run_id, annotations=notes, events=events)
-    if namespaces:
-        _warn_schedule_differs(session, state, names, want=Desired.UP)
-    _finish(session, report, output, report.exit_code)
+    _manual(opts, cluster, namespaces, want=Desired.UP, hold=None, warn=bool(namespaces))
 
 
 @app.command(cls=ClusterCommand)
 @handle_errors
 @with_cluster_options
+@with_command_options
 def wake(
     namespaces: Namespaces,
     *,
     for_: ForOption = None,
     until: UntilOption = None,
-    schedule_file: ScheduleFile = None,
-    configmap: ConfigMapRef = None,
-    dry_run: DryRunOption = DryRun.NONE,
-    events: EventsOption = False,
-    output: Output = OutputFormat.TEXT,
-    log_format: LogFormatOption = LogFormat.AUTO,
-    log_level: LogLevelOption = LogLevel.INFO,
+    opts: CommandOptions,
     cluster: ClusterOptions,
 ) -> None:
     """Keep namespaces up for a while (nsshutdown.io/keep-up-until), restoring them now."""
-    run_id = _start(log_format, log_level)
-    now = datetime.now(UTC)
-    hold = hold_until(for_, until, now=now, required=True)
-    session = _open(schedule_file, configmap, cluster, required=False, now=now)
-    state = session.observe()
-    _require(state, namespaces)
-    plan = session.plan(state, overrides=dict.fromkeys(namespaces, Desired.UP), only=namespaces)
-    notes = _notes(state, plan, set_key=c.KEEP_UP_UNTIL, clear_key=c.KEEP_DOWN_UNTIL, hold=hold)
-    report = session.execute(plan, dry_run=dry_run, run_id=run_id, annotations=notes, events=events)
-    _finish(session, report, output, report.exit_code)
+    hold = _hold(for_, until, required=True)
+    _manual(opts, cluster, namespaces, want=Desired.UP, hold=hold, warn=False)
 
 
 @app.command(cls=ClusterCommand)
 @handle_errors
 @with_cluster_options
+@with_read_options
 def status(
     *,
-    schedule_file: ScheduleFile = None,
-    configmap: ConfigMapRef = None,
-    output: Output = OutputFormat.TEXT,
     cpu_hour_price: CpuHourPrice = Prices.cpu_hour,
     memory_gib_hour_price: MemoryGibHourPrice = Prices.memory_gib_hour,
-    log_format: LogFormatOption = LogFormat.AUTO,
-    log_level: LogLevelOption = LogLevel.INFO,
+    opts: CommandOptions,
     cluster: ClusterOptions,
 ) -> None:
     """Per namespace: up / down / partial / excluded, since when, next change, what it holds."""
-    _start(log_format, log_level)
-    session = _open(schedule_file, configmap, cluster, required=True)
+    _start(opts)
+    session = open_session(opts.schedule, cluster, now=datetime.now(UTC), schedule_required=True)
     state = session.observe(pods=True)
     rows = status_rows(
         session.plan(state), state, prices=Prices(cpu_hour_price, memory_gib_hour_price)
     )
-    if output is OutputFormat.JSON:
+    if opts.output is OutputFormat.JSON:
         typer.echo(status_to_json(rows, session.schedule, at=session.now))
     else:
         render_status_text(rows, session.schedule, Console(highlight=False))
@@ -208,22 +153,75 @@ def status(
 # --- shared steps -------------------------------------------------------------------------------
 
 
-def _start(log_format: LogFormat, log_level: LogLevel) -> str:
+def _start(opts: CommandOptions) -> str:
     run_id = logs.new_run_id()
-    logs.configure(fmt=log_format, level=log_level, run_id=run_id)
+    logs.configure(fmt=opts.log_format, level=opts.log_level, run_id=run_id)
     return run_id
 
 
-def _open(
-    schedule_file: Path | None,
-    configmap: str | None,
+@dataclass(frozen=True)
+class _Hold:
+    """``--for``/``--until`` resolved against the instant the command started."""
+
+    now: datetime
+    until: datetime | None
+
+
+def _hold(for_: str | None, until: str | None, *, required: bool) -> _Hold:
+    now = datetime.now(UTC)
+    return _Hold(now, hold_until(for_, until, now=now, required=required))
+
+
+def _manual(
+    opts: CommandOptions,
     cluster: ClusterOptions,
+    namespaces: list[str] | None,
     *,
-    required: bool,
-    now: datetime | None = None,
-) -> Session:
-    source = ScheduleSource(file=schedule_file, configmap=configmap)
-    return open_session(source, cluster, now=now or datetime.now(UTC), schedule_required=required)
+    want: Desired,
+    hold: _Hold | None,
+    warn: bool,
+) -> None:
+    """shutdown / restore / wake: force ``want`` on the namespaces now, and write or clear holds.
+
+    ``namespaces=None`` means every namespace holding anything (``restore --all``). With ``warn``,
+    say where the next scheduled run would take each namespace when that differs from ``want``.
+    """
+    run_id = _start(opts)
+    now = hold.now if hold else datetime.now(UTC)
+    session = open_session(opts.schedule, cluster, now=now, schedule_required=False)
+    state = session.observe()
+    names = list(namespaces) if namespaces else _holding_namespaces(state)
+    _require(state, names)
+    plan = session.plan(state, overrides=dict.fromkeys(names, want), only=names)
+    set_key, clear_key = _HOLD_KEYS[want]
+    notes = _notes(
+        state, plan, set_key=set_key, clear_key=clear_key, hold=hold.until if hold else None
+    )
+    report = session.execute(
+        plan, dry_run=opts.dry_run, run_id=run_id, annotations=notes, events=opts.events
+    )
+    if warn:
+        _warn_schedule_differs(session, state, names, want=want)
+    _finish(session, report, opts.output, report.exit_code)
+
+
+#: (annotation to set, annotation to clear) when a manual command holds a namespace ``want``.
+_HOLD_KEYS = {
+    Desired.DOWN: (c.KEEP_DOWN_UNTIL, c.KEEP_UP_UNTIL),
+    Desired.UP: (c.KEEP_UP_UNTIL, c.KEEP_DOWN_UNTIL),
+}
+
+
+def _holding_namespaces(state: ClusterState) -> list[str]:
+    """Namespaces with anything to bring back: a workload carrying our annotations, or a hold."""
+    stamped = {
+        w.namespace for w in state.workloads if any(k in w.annotations for k in c.OWN_WORKLOAD_KEYS)
+    }
+    return [
+        ns.name
+        for ns in state.namespaces
+        if ns.name in stamped or c.KEEP_DOWN_UNTIL in ns.annotations
+    ]
 
 
 def _require(state: ClusterState, names: list[str]) -> None:
@@ -236,7 +234,7 @@ def _notes(
     state: ClusterState,
     plan: Plan,
     *,
-    set_key: str | None,
+    set_key: str,
     clear_key: str,
     hold: datetime | None = None,
 ) -> dict[str, dict[str, str | None]]:
@@ -252,7 +250,7 @@ def _notes(
             logger.warning("%s is excluded: left alone %s", ns.namespace, ns.message)
             continue
         note: dict[str, str | None] = {}
-        if set_key is not None and hold is not None:
+        if hold is not None:
             note[set_key] = hold.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if clear_key in current[ns.namespace]:
             note[clear_key] = None
