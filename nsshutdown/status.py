@@ -27,7 +27,15 @@ from rich.table import Table
 from nsshutdown import constants as c
 from nsshutdown.config import Schedule
 from nsshutdown.decide import is_held
-from nsshutdown.model import ClusterState, NamespacePlan, PinningPod, Plan, Reason, Workload
+from nsshutdown.model import (
+    ClusterState,
+    Desired,
+    NamespacePlan,
+    PinningPod,
+    Plan,
+    Reason,
+    Workload,
+)
 from nsshutdown.render import format_time, zone_of
 from nsshutdown.report import Holding, NamespaceReport, NamespaceStatus
 from nsshutdown.savings import (
@@ -132,9 +140,31 @@ def status_to_json(rows: Iterable[StatusRow], schedule: Schedule, *, at: datetim
     return json.dumps(status_to_dict(rows, schedule, at=at), indent=2)
 
 
+def _wants(row: StatusRow) -> str:
+    """What the schedule (or an override) wants now; highlighted when the namespace is not there
+    yet, e.g. after a manual ``restore`` inside a window, until the next run converges it."""
+    text = f"{row.plan.desired} ({row.plan.reason})"
+    settled = row.state is NamespaceState.EXCLUDED or (
+        (row.state is NamespaceState.UP) == (row.plan.desired is Desired.UP)
+    )
+    return text if settled else f"[yellow]{text}[/yellow]"
+
+
 def render_status_text(rows: Iterable[StatusRow], schedule: Schedule, console: Console) -> None:
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("NAMESPACE", "STATE", "SINCE", "NEXT", "HELD", "CPU", "MEMORY", "$/H", "PINNED"):
+    columns = (
+        "NAMESPACE",
+        "STATE",
+        "WANTS",
+        "SINCE",
+        "NEXT",
+        "HELD",
+        "CPU",
+        "MEMORY",
+        "$/H",
+        "PINNED",
+    )
+    for column in columns:
         table.add_column(column)
     for row in rows:
         zone = zone_of(schedule, row.plan.schedule)
@@ -142,6 +172,7 @@ def render_status_text(rows: Iterable[StatusRow], schedule: Schedule, console: C
         table.add_row(
             row.plan.namespace,
             row.state.value,
+            _wants(row),
             format_time(row.since, zone) if row.since else "-",
             f"{transition.to} {format_time(transition.at, zone)}" if transition else "-",
             str(row.holding.replicas),
