@@ -19,15 +19,22 @@ from bench.rawapi import RawApi
 _LINE = re.compile(r"^apiserver_request_total\{(?P<labels>[^}]*)\}\s+(?P<value>\S+)")
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 _LONG_RUNNING = frozenset({"WATCH", "CONNECT"})
-#: The API server's own heartbeat (its identity lease, renewed every 10 s): never a client's.
-_BACKGROUND = frozenset({"leases"})
+#: What an nsshutdown run may touch. Requests for other resources between two scrapes come from
+#: the API server's own loops (its identity lease every 10 s, the service IP repair list every few
+#: minutes): they are reported apart, never counted against a run. Non-resource URLs (discovery:
+#: ``/api``, ``/apis``) are counted: a client that sends them pays for them.
+RUN_RESOURCES = frozenset(
+    {"namespaces", "deployments", "statefulsets", "cronjobs", "scaledobjects", "rollouts",
+     "configmaps", "pods", ""}
+)  # fmt: skip
 
 Key = tuple[str, str, str]  # (verb, resource, code)
 
 
 @dataclass(frozen=True)
 class RequestCounts:
-    by_key: Counter[Key]
+    by_key: Counter[Key]  # the run's requests
+    background: Counter[Key]  # the API server's own, in the same interval
 
     @property
     def total(self) -> int:
@@ -38,7 +45,14 @@ class RequestCounts:
 
     def summary(self) -> dict[str, int]:
         """``"PATCH deployments 200": 5000`` style, largest first."""
-        return {f"{v} {r or '-'} {c}": n for (v, r, c), n in self.by_key.most_common() if n}
+        return _named(self.by_key)
+
+    def background_summary(self) -> dict[str, int]:
+        return _named(self.background)
+
+
+def _named(counts: Counter[Key]) -> dict[str, int]:
+    return {f"{v} {r or '-'} {c}": n for (v, r, c), n in counts.most_common() if n}
 
 
 def scrape(api: RawApi) -> Counter[Key]:
@@ -50,7 +64,7 @@ def scrape(api: RawApi) -> Counter[Key]:
             continue
         labels = dict(_LABEL.findall(match["labels"]))
         verb = labels.get("verb", "")
-        if verb in _LONG_RUNNING or labels.get("resource") in _BACKGROUND:
+        if verb in _LONG_RUNNING:
             continue
         resource = labels.get("resource", "")
         if labels.get("subresource"):
@@ -60,5 +74,11 @@ def scrape(api: RawApi) -> Counter[Key]:
 
 
 def difference(before: Counter[Key], after: Counter[Key]) -> RequestCounts:
-    diff = Counter({key: after[key] - before.get(key, 0) for key in after})
-    return RequestCounts(Counter({k: n for k, n in diff.items() if n > 0}))
+    diff = {key: after[key] - before.get(key, 0) for key in after}
+    mine = Counter({k: n for k, n in diff.items() if n > 0 and _resource(k) in RUN_RESOURCES})
+    other = Counter({k: n for k, n in diff.items() if n > 0 and _resource(k) not in RUN_RESOURCES})
+    return RequestCounts(mine, other)
+
+
+def _resource(key: Key) -> str:
+    return key[1].split("/", 1)[0]

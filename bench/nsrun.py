@@ -6,7 +6,7 @@ imports (a CronJob pays them every time), ``os.wait4`` returns that one child's 
 
 ``run`` has no ``--at``: it reads the clock. The schedules are therefore written relative to the
 benchmark's start: a daily window that opened an hour ago (shutdown) or closed an hour ago
-(restore), in UTC, which stays true for the whole benchmark.
+(restore) and changes again two hours from now, in UTC: true for the whole benchmark.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def _daily(at: datetime) -> str:
 
 
 def write_schedule(path: Path, *, now: datetime, window_open: bool) -> Path:
-    """A schedule whose one window is open (or closed) at ``now`` and for the next hour."""
+    """A schedule whose one window is open (or closed) at ``now`` and for two hours more."""
     before, after = now - timedelta(hours=1), now + timedelta(hours=2)
     shutdown, startup = (before, after) if window_open else (after, before)
     text = _SCHEDULE.format(
@@ -92,6 +92,16 @@ def child_env() -> dict[str, str]:
     return env
 
 
+def default_limits(workdir: Path) -> str:
+    """The ``Limits`` the measured nsshutdown starts from (its own defaults, before flags)."""
+    code = "from nsshutdown.kube import Limits; print(repr(Limits()))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=child_env(), cwd=workdir, capture_output=True,
+        text=True, check=False,
+    )  # fmt: skip
+    return proc.stdout.strip() or proc.stderr.strip()[-300:]
+
+
 def run_nsshutdown(
     *, kubeconfig: Path, schedule: Path, workdir: Path, label: str, extra: list[str],
     profile: Path | None = None,
@@ -107,7 +117,8 @@ def run_nsshutdown(
     out_path, err_path = workdir / f"{label}.json", workdir / f"{label}.log"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         started = time.monotonic()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=child_env())
+        # cwd: ``-m`` puts the working directory first on sys.path, ahead of --source
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=child_env(), cwd=workdir)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.monotonic() - started
     proc.returncode = os.waitstatus_to_exitcode(status)

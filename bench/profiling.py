@@ -55,7 +55,9 @@ def phases(*, kubeconfig: Path, schedule: Path, extra: list[str], write: bool) -
     """Run ``bench.phases`` in its own process and return its JSON."""
     argv = [sys.executable, "-m", "bench.phases", "--kubeconfig", str(kubeconfig),
             "--schedule", str(schedule), *extra, *(["--write"] if write else [])]  # fmt: skip
-    proc = subprocess.run(argv, capture_output=True, env=child_env(), check=False)
+    proc = subprocess.run(
+        argv, capture_output=True, env=child_env(), check=False, cwd=kubeconfig.parent
+    )
     if proc.returncode != 0:
         return {"error": proc.stderr.decode(errors="replace")[-2000:]}
     return json.loads(proc.stdout)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import apimetrics, ceiling, profiling, report, seed, verify
-from bench.nsrun import RunResult, run_nsshutdown, write_schedule
+from bench.nsrun import RunResult, default_limits, run_nsshutdown, write_schedule
 from bench.rawapi import RawApi
 from devtools.cluster import LocalCluster
 
@@ -198,6 +198,7 @@ class BenchSession:
             "qps": a.qps, "burst": a.burst, "page_size": PAGE_SIZE,
             "nsshutdown_flags": self._cli_flags(),
             "nsshutdown_source": str(a.source) if a.source else _checkout(),
+            "nsshutdown_default_limits": default_limits(self.workdir),
         }  # fmt: skip
 
     def _machine(self) -> dict[str, Any]:
@@ -207,25 +208,18 @@ class BenchSession:
 
 def _checkout() -> str:
     """The checkout's commit, marked ``+changes`` when nsshutdown/ differs from it."""
-    repo = Path(__file__).resolve().parent.parent
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "nsshutdown"],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        head = _git("rev-parse", "--short", "HEAD")
+        dirty = _git("status", "--porcelain", "--", "nsshutdown")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return f"{head}+changes" if dirty else head  # fmt: skip
+    return f"{head}+changes" if dirty else head
+
+
+def _git(*args: str) -> str:
+    repo = Path(__file__).resolve().parent.parent
+    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
 
 
 def _client(result: RunResult) -> int | None:
@@ -246,4 +240,5 @@ def _entry(
         "requests_per_changed": round(server / changed, 3) if changed else None,
         "throughput_per_second": round(changed / wall, 1) if wall else 0.0,
         "server_breakdown": counts.summary(),
+        "server_background": counts.background_summary(),
     }
