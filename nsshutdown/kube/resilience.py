@@ -50,7 +50,7 @@ BEST_EFFORT_ATTEMPTS = 2
 class Limits:
     """Client-side politeness and resilience settings (each is a command-line flag)."""
 
-    qps: float = 50.0  # 0 = unlimited
+    qps: float = 0.0  # 0 = unlimited: bounded concurrency and the server's APF are the limit
     burst: int = 100
     concurrency: int = 8
     attempts: int = 5  # per call, the first try included

@@ -116,8 +116,11 @@ class Transport:
         token: str | None = None
         while True:
             page = self.request(what, functools.partial(fetch, token))
-            yield from page.get("items") or ()
             token = (page.get("metadata") or {}).get("continue")
+            items = page.get("items") or []
+            del page  # one decoded page alive at a time: drop it before fetching the next
+            yield from items
+            del items
             if not token:
                 return
 
