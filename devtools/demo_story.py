@@ -8,6 +8,7 @@ for the dev and qa namespaces, so "down now" holds whenever the demo is run.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import urllib.request
@@ -60,7 +61,8 @@ def run_story(kubeconfig: Path, pushgateway_url: str, *, workdir: Path) -> bool:
         "NSSHUTDOWN_PUSHGATEWAY": pushgateway_url,
         "NSSHUTDOWN_LOG_FORMAT": "text",
         "NSSHUTDOWN_LOG_LEVEL": "warning",
-        "COLUMNS": os.environ.get("COLUMNS", "120"),
+        # the terminal's width, or a wide default when the output is not a terminal
+        "COLUMNS": str(shutil.get_terminal_size((150, 40)).columns),
     }
     print(f"\nSchedule ({schedule.name}):\n{schedule.read_text()}")
     failed = False
