@@ -24,11 +24,13 @@ from nsshutdown.errors import (
     NotFoundError,
 )
 from nsshutdown.model import (
+    REPLICA_KINDS,
     ClusterState,
     Kind,
     Namespace,
     Patch,
     PinningPod,
+    Resources,
     Workload,
     WorkloadEvent,
     WorkloadRef,
@@ -49,18 +51,25 @@ def workload(
     annotations: Mapping[str, str] | None = None,
     created: datetime = LONG_AGO,
     scale_target: tuple[str, str] | None = None,
+    cpu: float = 0.0,
+    memory: float = 0.0,
+    default_replicas: int | None = 3,
 ) -> Workload:
-    """A workload with sensible defaults: replica kinds get 3 replicas, CronJobs run."""
-    if kind in (Kind.DEPLOYMENT, Kind.STATEFULSET, Kind.ROLLOUT) and replicas is None:
-        replicas = 3
+    """The one test builder of workloads: replica kinds get ``default_replicas`` unless
+    ``replicas`` is given, CronJobs run unless ``suspend`` is given; ``cpu`` and ``memory`` are
+    the requests of one replica."""
+    if kind in REPLICA_KINDS and replicas is None:
+        replicas = default_replicas
     if kind is Kind.CRONJOB and suspend is None:
         suspend = False
     return Workload(
         ref=WorkloadRef(kind, namespace, name),
         created=created,
+        resource_version="1",
         replicas=replicas,
         suspend=suspend,
         annotations=MappingProxyType(dict(annotations or {})),
+        requests=Resources(cpu_cores=cpu, memory_bytes=memory),
         scale_target=scale_target,
     )
 

@@ -18,9 +18,9 @@ dev-c      nights    down     db 1x(1, 2Gi): the write fails  (failed only)  fai
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from types import MappingProxyType
+from typing import Any
 
 from nsshutdown import constants as c
 from nsshutdown.decide import Context, decide
@@ -31,10 +31,8 @@ from nsshutdown.model import (
     Kind,
     NamespacePlan,
     Reason,
-    Resources,
     SkipReason,
     Workload,
-    WorkloadRef,
 )
 from nsshutdown.report import (
     ActionResult,
@@ -44,6 +42,7 @@ from nsshutdown.report import (
     Outcome,
     RunReport,
 )
+from tests import fakes
 
 GIB = 1024**3
 MIB = 1024**2
@@ -53,26 +52,9 @@ FINISHED = NOW + timedelta(seconds=2.5)
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 
 
-def workload(
-    name: str,
-    *,
-    namespace: str = "dev-a",
-    kind: Kind = Kind.DEPLOYMENT,
-    replicas: int | None = None,
-    suspend: bool | None = None,
-    annotations: Mapping[str, str] | None = None,
-    cpu: float = 0.0,
-    memory: float = 0.0,
-    created: datetime = LONG_AGO,
-) -> Workload:
-    return Workload(
-        ref=WorkloadRef(kind, namespace, name),
-        created=created,
-        replicas=replicas,
-        suspend=suspend,
-        annotations=MappingProxyType(dict(annotations or {})),
-        requests=Resources(cpu_cores=cpu, memory_bytes=memory),
-    )
+def workload(name: str, **kwargs: Any) -> Workload:
+    """:func:`tests.fakes.workload`, with no default replica count (reports state it)."""
+    return fakes.workload(name, default_replicas=None, **kwargs)
 
 
 def down(w: Workload, schedule: str = "nights") -> Action:

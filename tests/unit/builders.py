@@ -9,7 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from nsshutdown.config import Rule, Schedule, load_schedule_text
-from nsshutdown.model import Kind, Workload, WorkloadRef
+from nsshutdown.model import Workload
+from tests import fakes
 
 LONG_AGO = datetime.fromisoformat("2020-01-01T00:00:00+00:00")
 
@@ -43,30 +44,9 @@ def local(text: str, zone: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(zone))
 
 
-def workload(
-    name: str,
-    *,
-    kind: Kind = Kind.DEPLOYMENT,
-    namespace: str = "dev-a",
-    replicas: int | None = None,
-    suspend: bool | None = None,
-    annotations: Mapping[str, str] | None = None,
-    created: datetime = LONG_AGO,
-    scale_target: tuple[str, str] | None = None,
-) -> Workload:
-    if replicas is None and kind in (Kind.DEPLOYMENT, Kind.STATEFULSET, Kind.ROLLOUT):
-        replicas = 1
-    if suspend is None and kind is Kind.CRONJOB:
-        suspend = False
-    return Workload(
-        ref=WorkloadRef(kind, namespace, name),
-        created=created,
-        resource_version="1",
-        replicas=replicas,
-        suspend=suspend,
-        annotations=dict(annotations or {}),
-        scale_target=scale_target,
-    )
+def workload(name: str, **kwargs: Any) -> Workload:
+    """:func:`tests.fakes.workload` with one replica by default: the planner tables read better."""
+    return fakes.workload(name, default_replicas=1, **kwargs)
 
 
 def minutes(n: int) -> timedelta:
