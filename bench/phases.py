@@ -48,9 +48,9 @@ def main() -> None:
     args = parser.parse_args()
     steps = Steps()
     steps.mark("interpreter")
-    from nsshutdown.commands import converge  # noqa: F401 - what the CLI imports
+    from nsshutdown.cli import converge  # noqa: F401 - what the CLI imports
 
-    steps.mark("import nsshutdown.cli (with kubernetes)")
+    steps.mark("import nsshutdown.cli.main (with kubernetes)")
     print(json.dumps({"steps": _run(args, steps)}, indent=1))
 
 
@@ -59,12 +59,12 @@ def _run(args: argparse.Namespace, steps: Steps) -> list[dict[str, Any]]:
     from dataclasses import replace
     from datetime import UTC, datetime
 
-    from nsshutdown import logs
+    from nsshutdown.cli.options import LogFormat, LogLevel
     from nsshutdown.kube import Limits
-    from nsshutdown.options import LogFormat, LogLevel
-    from nsshutdown.render_run import report_to_json
-    from nsshutdown.report import DryRun
-    from nsshutdown.session import ClusterOptions, ScheduleSource, open_session
+    from nsshutdown.observe import logs
+    from nsshutdown.run.report import DryRun
+    from nsshutdown.session.session import ClusterOptions, ScheduleSource, open_session
+    from nsshutdown.views.run import report_to_json
 
     limits = Limits(concurrency=args.concurrency)
     if args.qps is not None:
@@ -86,7 +86,7 @@ def _run(args: argparse.Namespace, steps: Steps) -> list[dict[str, Any]]:
         dry_run = DryRun.NONE if args.write else DryRun.CLIENT
         run = session.execute(plan, dry_run=dry_run, run_id="bench")
         steps.mark("execute", dry_run=str(dry_run), api_requests=run.api_requests)
-        logger = logging.getLogger("nsshutdown.commands.converge")
+        logger = logging.getLogger("nsshutdown.cli.converge")
         lines = 0
         for ns in run.namespaces:
             for result in ns.results:

@@ -1,5 +1,5 @@
 """`python -m nsshutdown` is the same as the `nsshutdown` console script."""
 
-from nsshutdown.cli import main
+from nsshutdown.cli.main import main
 
 main()

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from nsshutdown.decide import Context
+    from nsshutdown.plan.decisions import Context
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -187,7 +187,7 @@ class Action:
     reason: SkipReason | None = None
     message: str = ""
     #: What it was decided with, so the executor can decide again on a re-read object after a
-    #: 409 (``None`` for actions made outside :func:`nsshutdown.decide.decide`).
+    #: 409 (``None`` for actions made outside :func:`nsshutdown.plan.decisions.decide`).
     context: Context | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property

@@ -1,4 +1,4 @@
-"""An in-memory :class:`nsshutdown.cluster.Cluster` for unit tests, with injectable failures.
+"""An in-memory :class:`nsshutdown.run.cluster.Cluster` for unit tests, with injectable failures.
 
 It behaves like the API server where the executor depends on it: patches are conditional on
 ``resource_version`` (stale -> 409), every write bumps it, a dry-run write changes nothing,
@@ -36,7 +36,7 @@ from nsshutdown.model import (
     WorkloadRef,
     apply_patch,
 )
-from nsshutdown.permissions import Permission
+from nsshutdown.run.permissions import Permission
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 

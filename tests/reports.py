@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nsshutdown import constants as c
-from nsshutdown.decide import Context, decide
 from nsshutdown.model import (
     Action,
     ActionType,
@@ -34,7 +33,8 @@ from nsshutdown.model import (
     SkipReason,
     Workload,
 )
-from nsshutdown.report import (
+from nsshutdown.plan.decisions import Context, decide
+from nsshutdown.run.report import (
     ActionResult,
     Holding,
     NamespaceReport,

@@ -1,4 +1,4 @@
-"""``KubeCluster``: the :class:`~nsshutdown.cluster.Cluster` backed by the official client.
+"""``KubeCluster``: the :class:`~nsshutdown.run.cluster.Cluster` backed by the official client.
 
 Cheap by construction (see ``observe``): one paginated cluster-wide list per kind per run, decoded
 straight into small frozen objects. Writes are JSON merge patches of exactly the fields in a
@@ -19,10 +19,10 @@ from kubernetes.client.api_client import ApiClient
 
 from nsshutdown import constants as c
 from nsshutdown.errors import ApiError, ClusterUnreachableError, NotFoundError
+from nsshutdown.kinds.api import KIND_APIS
 from nsshutdown.kube import wire
 from nsshutdown.kube.auth import build_api_client
 from nsshutdown.kube.events import EventSender
-from nsshutdown.kube.kinds import KIND_APIS
 from nsshutdown.kube.observe import Observer
 from nsshutdown.kube.resilience import Limits
 from nsshutdown.kube.transport import MERGE_PATCH, Transport

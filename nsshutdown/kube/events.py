@@ -9,7 +9,7 @@ series to aggregate, and a retried create that finds its Event already there (40
 Events go through the same :class:`~nsshutdown.kube.transport.Transport` as every other request:
 rate limited and counted in ``api_requests``. They are sent *best effort* (see
 ``nsshutdown.kube.resilience``): neutral to the circuit breaker and tried at most twice. The
-caller (``nsshutdown.recorder``) turns any failure into a log line.
+caller (``nsshutdown.run.recorder``) turns any failure into a log line.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from nsshutdown import constants as c
 from nsshutdown.errors import ConflictError, NotFoundError
-from nsshutdown.kube.kinds import KIND_APIS
+from nsshutdown.kinds.api import KIND_APIS
 from nsshutdown.kube.transport import Transport
 from nsshutdown.model import Workload, WorkloadEvent
 

@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import quote
 
 from nsshutdown.errors import NotFoundError
+from nsshutdown.kinds.api import KIND_APIS
 from nsshutdown.kube import wire
-from nsshutdown.kube.kinds import KIND_APIS
 from nsshutdown.kube.transport import PAGE_SIZE, Transport, page_query
 from nsshutdown.model import ClusterState, Kind, Namespace, PinningPod, Workload
 

@@ -11,10 +11,10 @@ from typing import Any
 from urllib.parse import quote
 
 from nsshutdown.errors import ApiError, ClusterUnreachableError, ForbiddenError, NotFoundError
+from nsshutdown.kinds.api import KIND_APIS
 from nsshutdown.kube.client import KubeCluster
-from nsshutdown.kube.kinds import KIND_APIS
 from nsshutdown.model import Kind
-from nsshutdown.permissions import Permission
+from nsshutdown.run.permissions import Permission
 
 _REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 _WHOAMI = "/apis/authentication.k8s.io/v1/selfsubjectreviews"

@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from devtools import LocalCluster
 from devtools.workloads import create_namespace
 from nsshutdown import constants as c
-from nsshutdown.cli import app
+from nsshutdown.cli.main import app
 
 ALWAYS_DOWN_WINDOW = '{shutdown: "* * * * *", startup: "0 0 1 1 *"}'
 PLURALS = {

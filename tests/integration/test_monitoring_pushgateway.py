@@ -1,5 +1,5 @@
-"""The rules on what the tool really pushes: a real run report, pushed by nsshutdown.metrics to a
-real Pushgateway, scraped the way Prometheus does it (honor_labels), evaluated by promtool.
+"""The rules on what the tool really pushes: a real run report, pushed by nsshutdown.observe.metrics
+to a real Pushgateway, scraped the way Prometheus does it (honor_labels), evaluated by promtool.
 
 The promtool unit tests in tests/fixtures/monitoring/ use hand-written series; this proves those
 series have the names and labels of the real exposition, and that the Pushgateway series the push
@@ -18,8 +18,8 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from devtools import LocalPushgateway
-from nsshutdown.metrics import METRIC_NAMES, push_report
-from nsshutdown.metrics_options import MetricsOptions
+from nsshutdown.cli.metrics_options import MetricsOptions
+from nsshutdown.observe.metrics import METRIC_NAMES, push_report
 from tests.reports import scenario
 from tools.monitoring import extract_rules
 from tools.monitoring.catalog import BUILTIN_METRICS

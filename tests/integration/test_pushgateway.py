@@ -1,7 +1,8 @@
 """Metrics against a real Pushgateway (Debian's 1.5.1): what a scrape sees after each run.
 
-Proves the stale-series handling of ``nsshutdown.metrics``: a successful run replaces the group,
-a failed one keeps the previous success time, and nothing a run no longer reports survives it.
+Proves the stale-series handling of ``nsshutdown.observe.metrics``: a successful run replaces the
+group, a failed one keeps the previous success time, and nothing a run no longer reports
+survives it.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from devtools import LocalPushgateway, _proc
 from devtools.certs import write_pki
 from devtools.pushgateway import find_pushgateway
-from nsshutdown import logs
-from nsshutdown.metrics import METRIC_NAMES, build_registry, exit_code, push_report
-from nsshutdown.metrics_options import MetricsOptions
-from nsshutdown.options import LogFormat, LogLevel
-from nsshutdown.report import RunReport
-from nsshutdown.savings import Prices
+from nsshutdown.cli.metrics_options import MetricsOptions
+from nsshutdown.cli.options import LogFormat, LogLevel
+from nsshutdown.observe import logs
+from nsshutdown.observe.metrics import METRIC_NAMES, build_registry, exit_code, push_report
+from nsshutdown.observe.savings import Prices
+from nsshutdown.run.report import RunReport
 from tests.reports import FINISHED, dev_a, dev_c_failed, namespace, report, scenario
 
 Series = dict[tuple[str, frozenset[tuple[str, str]]], float]

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from nsshutdown.config import Rule, Schedule, load_schedule_text
 from nsshutdown.model import Workload
+from nsshutdown.schedule.config import Rule, Schedule, load_schedule_text
 from tests import fakes
 
 LONG_AGO = datetime.fromisoformat("2020-01-01T00:00:00+00:00")

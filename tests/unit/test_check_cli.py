@@ -11,8 +11,9 @@ from typing import Any, ClassVar
 import pytest
 import yaml
 
-from nsshutdown import permissions, session
 from nsshutdown.model import Kind
+from nsshutdown.run import permissions
+from nsshutdown.session import session
 from tests.fakes import FakePreflight
 from tests.unit.test_converge_cli import ALWAYS_DOWN, cli
 

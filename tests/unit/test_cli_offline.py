@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from nsshutdown import __version__
-from nsshutdown.cli import app
-from nsshutdown.commands.offline import parse_at, parse_namespace_arg
+from nsshutdown.cli.main import app
+from nsshutdown.cli.offline import parse_at, parse_namespace_arg
 from nsshutdown.errors import UsageError
 
 EXAMPLES = Path(__file__).parents[2] / "examples"

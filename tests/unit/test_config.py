@@ -7,9 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from nsshutdown.config import DEFAULT_GRACE_PERIOD, DEFAULT_KINDS, load_schedule, load_schedule_text
 from nsshutdown.errors import ConfigError
 from nsshutdown.model import Kind
+from nsshutdown.schedule.config import (
+    DEFAULT_GRACE_PERIOD,
+    DEFAULT_KINDS,
+    load_schedule,
+    load_schedule_text,
+)
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
 

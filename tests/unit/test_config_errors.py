@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from nsshutdown.cli import app
+from nsshutdown.cli.main import app
 
 HEAD = "version: 1\n"
 RULE = """\

@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from nsshutdown import constants as c
-from nsshutdown import session
-from nsshutdown.cli import app
-from nsshutdown.commands.common import normalize_dry_run
+from nsshutdown.cli.common import normalize_dry_run
+from nsshutdown.cli.main import app
 from nsshutdown.errors import ClusterUnreachableError
 from nsshutdown.model import Kind, Namespace, PinningPod, Resources
+from nsshutdown.session import session
 from tests.fakes import FakeCluster, workload
 
 ALWAYS_DOWN = """

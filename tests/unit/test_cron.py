@@ -9,7 +9,7 @@ from croniter import croniter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nsshutdown import cron
+from nsshutdown.schedule import cron
 
 EXPRESSIONS = [
     "0 20 * * 1-5",

@@ -121,5 +121,9 @@ def test_the_architecture_diagram_is_shipped(site: Path) -> None:
 
 def test_the_python_api_is_documented(site: Path) -> None:
     text = _text(site / "reference" / "api.html")
-    for name in ("nsshutdown.planner.plan", "nsshutdown.config.load_schedule_text", "ExitCode"):
+    for name in (
+        "nsshutdown.plan.planner.plan",
+        "nsshutdown.schedule.config.load_schedule_text",
+        "ExitCode",
+    ):
         assert name.rsplit(".", 1)[-1] in text, name

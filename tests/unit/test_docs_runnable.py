@@ -24,7 +24,7 @@ RUNNABLE_BLOCKS = [block for block in pages.all_code_blocks() if block.runnable]
 RUNNABLE = [command for block in RUNNABLE_BLOCKS for command in pages.console_commands(block)]
 #: Runs the console script's entry point under the name the docs show (``nsshutdown``), with the
 #: interpreter running these tests.
-ENTRY = "import sys; from nsshutdown.cli import main; sys.argv[0] = 'nsshutdown'; main()"
+ENTRY = "import sys; from nsshutdown.cli.main import main; sys.argv[0] = 'nsshutdown'; main()"
 
 
 def test_the_docs_have_runnable_commands() -> None:

@@ -17,9 +17,8 @@ import pytest
 import typer
 import yaml
 
-from nsshutdown.cli import app
+from nsshutdown.cli.main import app
 from nsshutdown.errors import ApiError, CircuitOpenError, ConflictError, NotFoundError
-from nsshutdown.executor import execute
 from nsshutdown.kube import wire
 from nsshutdown.kube.events import (
     NOTE_LIMIT,
@@ -30,7 +29,8 @@ from nsshutdown.kube.events import (
 )
 from nsshutdown.kube.resilience import Limits, Resilience
 from nsshutdown.model import Desired, Kind, WorkloadEvent
-from nsshutdown.report import DryRun
+from nsshutdown.run.executor import execute
+from nsshutdown.run.report import DryRun
 from tests.fakes import FakeCluster, workload
 from tests.unit.test_converge_cli import ALWAYS_UP, cli, fake, schedule
 from tests.unit.test_executor import plan_of

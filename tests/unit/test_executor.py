@@ -10,9 +10,7 @@ from types import MappingProxyType
 import pytest
 
 from nsshutdown import constants as c
-from nsshutdown.decide import Context, decide
 from nsshutdown.errors import ExitCode
-from nsshutdown.executor import execute
 from nsshutdown.model import (
     Desired,
     Kind,
@@ -24,7 +22,9 @@ from nsshutdown.model import (
     Workload,
     WorkloadRef,
 )
-from nsshutdown.report import DryRun, NamespaceStatus, Outcome, RunReport
+from nsshutdown.plan.decisions import Context, decide
+from nsshutdown.run.executor import execute
+from nsshutdown.run.report import DryRun, NamespaceStatus, Outcome, RunReport
 from tests.fakes import FakeCluster, workload
 
 NOW = datetime(2026, 11, 26, 21, 0, tzinfo=UTC)

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from nsshutdown import logs
-from nsshutdown.options import LogFormat, LogLevel
-from nsshutdown.report import Outcome
+from nsshutdown.cli.options import LogFormat, LogLevel
+from nsshutdown.observe import logs
+from nsshutdown.run.report import Outcome
 from tests.reports import dev_a, down, result, scenario, skip, workload
 
 RUN_ID = "feedc0ffee12"
@@ -69,7 +69,7 @@ def test_new_run_id_is_short_and_unique() -> None:
 
 def test_every_line_is_one_json_object_with_run_id() -> None:
     stream = configure_json()
-    log = logging.getLogger("nsshutdown.executor")
+    log = logging.getLogger("nsshutdown.run.executor")
     log.info("scaled %s", "dev-a/api", extra={"namespace": "dev-a"})
     log.warning("multi\nline message")
     logging.getLogger("urllib3.connectionpool").warning("Retrying after connection reset")
@@ -81,7 +81,7 @@ def test_every_line_is_one_json_object_with_run_id() -> None:
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", doc["time"])
         assert datetime.fromisoformat(doc["time"]).utcoffset() is not None
     assert docs[0] | {"time": "-"} == {
-        "time": "-", "level": "info", "logger": "nsshutdown.executor",
+        "time": "-", "level": "info", "logger": "nsshutdown.run.executor",
         "message": "scaled dev-a/api", "run_id": RUN_ID, "namespace": "dev-a",
     }  # fmt: skip
     assert docs[1]["message"] == "multi\nline message"
@@ -223,7 +223,7 @@ def test_redact(text: str, expected: str) -> None:
 
 def test_log_action_writes_the_scaling_fields() -> None:
     stream = configure_json()
-    log = logging.getLogger("nsshutdown.executor")
+    log = logging.getLogger("nsshutdown.run.executor")
     ns = dev_a()
     for res in ns.results:
         logs.log_action(log, res)

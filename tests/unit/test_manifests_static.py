@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from nsshutdown import constants
-from nsshutdown.config import load_schedule_text
+from nsshutdown.schedule.config import load_schedule_text
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "manifests"
@@ -405,7 +405,7 @@ PENDING_FLAGS: set[str] = set()
 def _run_options() -> set[str]:
     import typer
 
-    from nsshutdown.cli import app
+    from nsshutdown.cli.main import app
 
     command = typer.main.get_command(app)
     run = command.commands["run"]  # type: ignore[attr-defined]

@@ -10,13 +10,13 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from nsshutdown import metrics
+from nsshutdown.cli.metrics_options import MetricsOptions
 from nsshutdown.errors import ExitCode
-from nsshutdown.metrics import METRIC_NAMES, METRICS, build_registry, exit_code, push_report
-from nsshutdown.metrics_options import MetricsOptions
 from nsshutdown.model import Kind
-from nsshutdown.report import Outcome
-from nsshutdown.savings import Prices
+from nsshutdown.observe import metrics
+from nsshutdown.observe.metrics import METRIC_NAMES, METRICS, build_registry, exit_code, push_report
+from nsshutdown.observe.savings import Prices
+from nsshutdown.run.report import Outcome
 from tests.reports import FINISHED, GIB, dev_a, report, scenario
 
 Series = dict[tuple[str, frozenset[tuple[str, str]]], float]

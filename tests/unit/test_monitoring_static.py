@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from nsshutdown.metrics import METRICS
+from nsshutdown.observe.metrics import METRICS
 from tools.monitoring import catalog, check_dashboards, check_rules, extract_rules, promql
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nsshutdown import constants as c
-from nsshutdown import planner
 from nsshutdown.model import (
     Action,
     ActionType,
@@ -25,6 +24,7 @@ from nsshutdown.model import (
     Workload,
     apply_patch,
 )
+from nsshutdown.plan import planner
 from tests.unit.builders import local, minutes, schedule, workload
 
 SCHEDULE = schedule(

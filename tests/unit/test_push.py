@@ -17,15 +17,15 @@ import typer
 from prometheus_client import CollectorRegistry, Gauge
 from typer.testing import CliRunner
 
-from nsshutdown.errors import UsageError
-from nsshutdown.metrics_options import (
+from nsshutdown.cli.metrics_options import (
     MetricsOptions,
     normalize_url,
     parse_grouping,
     with_metrics_options,
 )
-from nsshutdown.pushgateway import PASSWORD_ENV, push, read_password
-from nsshutdown.savings import Prices
+from nsshutdown.errors import UsageError
+from nsshutdown.observe.pushgateway import PASSWORD_ENV, push, read_password
+from nsshutdown.observe.savings import Prices
 
 SECRET = "s3cr3t-Pa55word"
 

@@ -8,8 +8,9 @@ import json
 from rich.console import Console
 
 from nsshutdown import constants as c
-from nsshutdown import planner, render
 from nsshutdown.model import ClusterState, Kind, Namespace, Plan
+from nsshutdown.plan import planner
+from nsshutdown.views import plan as render
 from tests.unit.builders import local, minutes, schedule, workload
 
 SCHEDULE = schedule(

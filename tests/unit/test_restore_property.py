@@ -15,11 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nsshutdown import constants as c
-from nsshutdown.config import load_schedule_text
-from nsshutdown.executor import execute
 from nsshutdown.model import REPLICA_KINDS, Desired, Kind, Workload, WorkloadRef
-from nsshutdown.planner import plan
-from nsshutdown.report import Outcome
+from nsshutdown.plan.planner import plan
+from nsshutdown.run.executor import execute
+from nsshutdown.run.report import Outcome
+from nsshutdown.schedule.config import load_schedule_text
 from tests.fakes import LONG_AGO, FakeCluster
 
 NOW = datetime(2026, 11, 26, 21, 0, tzinfo=UTC)

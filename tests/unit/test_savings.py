@@ -8,8 +8,7 @@ from hypothesis import strategies as st
 
 from nsshutdown import constants as c
 from nsshutdown.model import Desired, Kind, Reason, Resources
-from nsshutdown.report import Holding, NamespaceStatus, Outcome
-from nsshutdown.savings import (
+from nsshutdown.observe.savings import (
     HOURS_PER_MONTH,
     ON_DEMAND_PRICES,
     SPOT_PRICES,
@@ -23,6 +22,7 @@ from nsshutdown.savings import (
     namespace_state,
     workloads_after,
 )
+from nsshutdown.run.report import Holding, NamespaceStatus, Outcome
 from tests.reports import (
     GIB,
     dev_a,

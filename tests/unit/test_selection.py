@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nsshutdown.model import Namespace
-from nsshutdown.selection import glob_problem, matches_any, parse_selector
+from nsshutdown.schedule.selection import glob_problem, matches_any, parse_selector
 from tests.unit.builders import schedule
 
 LABELS = {"env": "dev", "team": "payments", "app.kubernetes.io/part-of": "shop"}

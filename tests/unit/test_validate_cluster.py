@@ -9,11 +9,11 @@ from types import MappingProxyType
 import pytest
 
 from nsshutdown import constants as c
-from nsshutdown import session
-from nsshutdown.config import load_schedule_text
-from nsshutdown.coverage import coverage, exclusion
 from nsshutdown.model import Namespace, Reason
-from nsshutdown.planner import namespace_intent
+from nsshutdown.plan.planner import namespace_intent
+from nsshutdown.schedule.config import load_schedule_text
+from nsshutdown.schedule.coverage import coverage, exclusion
+from nsshutdown.session import session
 from tests.fakes import FakeCluster
 from tests.unit.test_converge_cli import cli
 

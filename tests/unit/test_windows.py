@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from nsshutdown import windows
 from nsshutdown.model import Desired, Reason
+from nsshutdown.schedule import windows
 from tests.unit.builders import local, rule
 
 DOWN, UP = Desired.DOWN, Desired.UP

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nsshutdown import windows
-from nsshutdown.config import Rule
+from nsshutdown.schedule import windows
+from nsshutdown.schedule.config import Rule
 from tests.unit.builders import rule
 
 ZONES = [

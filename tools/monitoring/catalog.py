@@ -1,8 +1,8 @@
 """The metrics a dashboard or rule may use: emitted, recorded, or an explicitly listed built-in.
 
-Emitted metrics come from ``nsshutdown.metrics.METRICS`` (the package's own specification of what
-it pushes), never from a list kept here, so a renamed or dropped metric breaks the check instead
-of leaving a panel that silently shows "No data".
+Emitted metrics come from ``nsshutdown.observe.metrics.METRICS`` (the package's own specification
+of what it pushes), never from a list kept here, so a renamed or dropped metric breaks the check
+instead of leaving a panel that silently shows "No data".
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from tools.monitoring import promql
 
-METRICS_MODULE = "nsshutdown.metrics"
+METRICS_MODULE = "nsshutdown.observe.metrics"
 
 #: Series that exist without nsshutdown emitting them, each with the reason it may be used.
 BUILTIN_METRICS: Mapping[str, str] = MappingProxyType(
@@ -32,7 +32,7 @@ GROUP_LABELS = frozenset({"job", "instance"})
 
 
 class MetricsModuleError(RuntimeError):
-    """nsshutdown.metrics is missing or does not export a usable METRICS specification."""
+    """nsshutdown.observe.metrics is missing or does not export a usable METRICS specification."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@
 - a ``datasource`` template variable of type datasource (prometheus), and every panel, target and
   query variable uses it as ``${datasource}``: no datasource uid is hard-coded anywhere;
 - every PromQL expression parses (promtool, after substituting Grafana's variables) and selects
-  only metrics nsshutdown emits (nsshutdown.metrics.METRICS), the rules record, or a listed
+  only metrics nsshutdown emits (nsshutdown.observe.metrics.METRICS), the rules record, or a listed
   built-in.
 
 Usage: python -m tools.monitoring.check_dashboards --rules RULES_FILE DASHBOARD.json...

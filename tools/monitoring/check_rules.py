@@ -3,8 +3,8 @@
 - every alert: ``NsShutdown<CamelCase>`` name, a ``for:``, ``severity`` critical|warning|info,
   ``summary``, a templated ``description`` and a ``runbook_url`` whose page exists in
   docs/runbooks/ (and is listed in its index.md);
-- every expression selects only metrics nsshutdown emits (nsshutdown.metrics.METRICS), records, or
-  an explicitly listed built-in, with labels those metrics have;
+- every expression selects only metrics nsshutdown emits (nsshutdown.observe.metrics.METRICS),
+  records, or an explicitly listed built-in, with labels those metrics have;
 - every alert has a promtool test case where it fires and one where it does not.
 
 Usage: python -m tools.monitoring.check_rules RULES_FILE [--tests TEST_FILE...] [--runbooks DIR]

@@ -7,7 +7,7 @@ Directives (each takes an optional ``:heading-level:``, default 2):
 ``nsshutdown-schedule-reference``
     every field of the schedule's pydantic models, with key, type, default and description;
 ``nsshutdown-metrics-reference``
-    every metric declared in ``nsshutdown.metrics.METRICS``;
+    every metric declared in ``nsshutdown.observe.metrics.METRICS``;
 ``nsshutdown-alerts``
     every alert of the PrometheusRule manifests, linked to its runbook;
 ``nsshutdown-examples``

@@ -18,8 +18,8 @@ import typer.main
 
 from nsshutdown_docs import markup
 
-#: The module that registers every command on ``nsshutdown.app.app``.
-CLI_MODULE = "nsshutdown.cli"
+#: The module that registers every command on ``nsshutdown.cli.app.app``.
+CLI_MODULE = "nsshutdown.cli.main"
 PROGRAM = "nsshutdown"
 
 _TYPE_NAMES = {
@@ -84,7 +84,7 @@ class CommandDoc:
 def load_command() -> Any:
     """The Click command behind ``nsshutdown``; importing the CLI module registers every command."""
     importlib.import_module(CLI_MODULE)
-    return typer.main.get_command(importlib.import_module("nsshutdown.app").app)
+    return typer.main.get_command(importlib.import_module("nsshutdown.cli.app").app)
 
 
 def collect(command: Any | None = None, *, program: str = PROGRAM) -> CommandDoc:

@@ -1,4 +1,4 @@
-"""The metrics reference, generated from ``nsshutdown.metrics.METRICS``.
+"""The metrics reference, generated from ``nsshutdown.observe.metrics.METRICS``.
 
 Each entry of ``METRICS`` describes one metric (``name``, ``help``, ``labels`` and, where the spec
 has them, ``type``, ``unit`` and ``success_only``); the reference is built from that list alone.
@@ -12,7 +12,7 @@ from typing import Any
 
 from nsshutdown_docs import markup
 
-METRICS_MODULE = "nsshutdown.metrics"
+METRICS_MODULE = "nsshutdown.observe.metrics"
 
 
 @dataclass(frozen=True)

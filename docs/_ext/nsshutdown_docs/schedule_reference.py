@@ -1,8 +1,8 @@
 """The schedule file reference, generated from the pydantic models that validate the file.
 
 ``collect()`` walks the models reachable from the root model (the file as written, in
-``nsshutdown.config``) and returns, for each, the YAML path where it appears and its fields: the key
-as written in YAML (the alias), the type, the default and the description.
+``nsshutdown.schedule.config``) and returns, for each, the YAML path where it appears and its
+fields: the key as written in YAML (the alias), the type, the default and the description.
 
 A description comes from the field itself (``Field(description=...)``) or, failing that, from
 ``docs/reference/schedule-fields.yaml``, keyed by YAML path. A field added to a model shows up here
@@ -30,10 +30,10 @@ from nsshutdown.timeutil import format_duration
 from nsshutdown_docs import markup
 
 #: The model ``load_schedule_text`` validates the YAML document with.
-ROOT_MODEL = "nsshutdown.config:_ScheduleSpec"
+ROOT_MODEL = "nsshutdown.schedule.config:_ScheduleSpec"
 #: Descriptions of fields that do not carry their own, keyed by YAML path.
 DESCRIPTIONS_FILE = Path(__file__).resolve().parents[2] / "reference" / "schedule-fields.yaml"
-#: How the named value types of ``nsshutdown.fieldtypes`` read in a YAML reference.
+#: How the named value types of ``nsshutdown.schedule.fields`` read in a YAML reference.
 ALIAS_TYPES = {
     "TimeZoneName": "IANA time zone name (`Europe/Madrid`, `UTC`)",
     "CronExpr": "cron expression, 5 fields (`0 20 * * 1-5`), local time",
@@ -43,7 +43,7 @@ ALIAS_TYPES = {
     "SelectorField": "label selector, `kubectl -l` syntax (`env in (dev,qa)`)",
 }
 #: The module whose ``Annotated`` aliases ``ALIAS_TYPES`` names.
-ALIAS_MODULE = "nsshutdown.fieldtypes"
+ALIAS_MODULE = "nsshutdown.schedule.fields"
 
 _SCALARS = {
     str: "string",

@@ -1,0 +1,287 @@
+"""``run``, ``shutdown``, ``restore``, ``wake`` and ``status``: the commands that touch a cluster.
+
+Exit codes (DESIGN.md): 0 done, 1 bad input (nothing touched), 2 partial (some namespaces
+failed, an error was reported, or the circuit breaker stopped the run), 3 cluster unreachable or
+credentials refused (nothing touched), 4 internal error.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from nsshutdown import __version__
+from nsshutdown import constants as c
+from nsshutdown.cli.app import app, handle_errors
+from nsshutdown.cli.common import (
+    ClusterCommand,
+    CommandOptions,
+    ForOption,
+    UntilOption,
+    hold_until,
+    with_cluster_options,
+    with_command_options,
+    with_read_options,
+)
+from nsshutdown.cli.metrics_options import CpuHourPrice, MemoryGibHourPrice, MetricsOptions
+from nsshutdown.cli.metrics_options import with_metrics_options as with_metrics
+from nsshutdown.cli.options import (
+    OutputFormat,
+)
+from nsshutdown.errors import ExitCode, UsageError
+from nsshutdown.model import ActionType, ClusterState, Desired, Plan, Reason
+from nsshutdown.observe import logs
+from nsshutdown.observe.metrics import exit_code, push_report
+from nsshutdown.observe.savings import Prices
+from nsshutdown.run.report import RunReport
+from nsshutdown.session.session import ClusterOptions, Session, open_session
+from nsshutdown.views.run import render_report_text, report_to_json
+from nsshutdown.views.status import render_status_text, status_rows, status_to_json
+
+logger = logging.getLogger(__name__)
+
+Namespaces = Annotated[list[str], typer.Argument(metavar="NAMESPACE...", show_default=False)]
+OptionalNamespaces = Annotated[
+    list[str] | None, typer.Argument(metavar="[NAMESPACE...]", show_default=False)
+]
+AllOption = Annotated[
+    bool,
+    typer.Option(
+        "--all",
+        envvar="NSSHUTDOWN_RESTORE_ALL",
+        help="Every namespace that holds anything (saved replicas, or a keep-down-until).",
+    ),
+]
+
+
+@app.command(cls=ClusterCommand)
+@handle_errors
+@with_metrics
+@with_cluster_options
+@with_command_options
+def run(*, opts: CommandOptions, cluster: ClusterOptions, metrics: MetricsOptions) -> None:
+    """Converge every namespace to what its schedule wants now (the CronJob's command)."""
+    run_id = _start(opts)
+    session = open_session(opts.schedule, cluster, now=datetime.now(UTC), schedule_required=True)
+    plan = session.plan(session.observe())
+    report = session.execute(plan, dry_run=opts.dry_run, run_id=run_id, events=opts.events)
+    pushed = push_report(report, options=metrics, version=__version__)
+    code = exit_code(report, pushed=pushed, strict=metrics.strict)
+    _finish(session, report, opts.output, code)
+
+
+@app.command(cls=ClusterCommand)
+@handle_errors
+@with_cluster_options
+@with_command_options
+def shutdown(
+    namespaces: Namespaces,
+    *,
+    for_: ForOption = None,
+    until: UntilOption = None,
+    opts: CommandOptions,
+    cluster: ClusterOptions,
+) -> None:
+    """Scale namespaces down now. With --for/--until they stay down until then
+    (nsshutdown.io/keep-down-until); without, the next scheduled run follows the schedule."""
+    hold = _hold(for_, until, required=False)
+    _manual(opts, cluster, namespaces, want=Desired.DOWN, hold=hold, warn=hold.until is None)
+
+
+@app.command(cls=ClusterCommand)
+@handle_errors
+@with_cluster_options
+@with_command_options
+def restore(
+    namespaces: OptionalNamespaces = None,
+    *,
+    all_: AllOption = False,
+    opts: CommandOptions,
+    cluster: ClusterOptions,
+) -> None:
+    """Bring namespaces (or --all) back now, and drop any keep-down-until."""
+    if bool(namespaces) == all_:
+        raise UsageError("restore: give NAMESPACE... or --all (not both)")
+    _manual(opts, cluster, namespaces, want=Desired.UP, hold=None, warn=bool(namespaces))
+
+
+@app.command(cls=ClusterCommand)
+@handle_errors
+@with_cluster_options
+@with_command_options
+def wake(
+    namespaces: Namespaces,
+    *,
+    for_: ForOption = None,
+    until: UntilOption = None,
+    opts: CommandOptions,
+    cluster: ClusterOptions,
+) -> None:
+    """Keep namespaces up for a while (nsshutdown.io/keep-up-until), restoring them now."""
+    hold = _hold(for_, until, required=True)
+    _manual(opts, cluster, namespaces, want=Desired.UP, hold=hold, warn=False)
+
+
+@app.command(cls=ClusterCommand)
+@handle_errors
+@with_cluster_options
+@with_read_options
+def status(
+    *,
+    cpu_hour_price: CpuHourPrice = Prices.cpu_hour,
+    memory_gib_hour_price: MemoryGibHourPrice = Prices.memory_gib_hour,
+    opts: CommandOptions,
+    cluster: ClusterOptions,
+) -> None:
+    """Per namespace: up / down / partial / excluded, since when, next change, what it holds."""
+    _start(opts)
+    session = open_session(opts.schedule, cluster, now=datetime.now(UTC), schedule_required=True)
+    state = session.observe(pods=True)
+    rows = status_rows(
+        session.plan(state), state, prices=Prices(cpu_hour_price, memory_gib_hour_price)
+    )
+    if opts.output is OutputFormat.JSON:
+        typer.echo(status_to_json(rows, session.schedule, at=session.now))
+    else:
+        render_status_text(rows, session.schedule, Console(highlight=False))
+
+
+# --- shared steps -------------------------------------------------------------------------------
+
+
+def _start(opts: CommandOptions) -> str:
+    run_id = logs.new_run_id()
+    logs.configure(fmt=opts.log_format, level=opts.log_level, run_id=run_id)
+    return run_id
+
+
+@dataclass(frozen=True)
+class _Hold:
+    """``--for``/``--until`` resolved against the instant the command started."""
+
+    now: datetime
+    until: datetime | None
+
+
+def _hold(for_: str | None, until: str | None, *, required: bool) -> _Hold:
+    now = datetime.now(UTC)
+    return _Hold(now, hold_until(for_, until, now=now, required=required))
+
+
+def _manual(
+    opts: CommandOptions,
+    cluster: ClusterOptions,
+    namespaces: list[str] | None,
+    *,
+    want: Desired,
+    hold: _Hold | None,
+    warn: bool,
+) -> None:
+    """shutdown / restore / wake: force ``want`` on the namespaces now, and write or clear holds.
+
+    ``namespaces=None`` means every namespace holding anything (``restore --all``). With ``warn``,
+    say where the next scheduled run would take each namespace when that differs from ``want``.
+    """
+    run_id = _start(opts)
+    now = hold.now if hold else datetime.now(UTC)
+    session = open_session(opts.schedule, cluster, now=now, schedule_required=False)
+    state = session.observe()
+    names = list(namespaces) if namespaces else _holding_namespaces(state)
+    _require(state, names)
+    plan = session.plan(state, overrides=dict.fromkeys(names, want), only=names)
+    set_key, clear_key = _HOLD_KEYS[want]
+    notes = _notes(
+        state, plan, set_key=set_key, clear_key=clear_key, hold=hold.until if hold else None
+    )
+    report = session.execute(
+        plan, dry_run=opts.dry_run, run_id=run_id, annotations=notes, events=opts.events
+    )
+    if warn:
+        _warn_schedule_differs(session, state, names, want=want)
+    _finish(session, report, opts.output, report.exit_code)
+
+
+#: (annotation to set, annotation to clear) when a manual command holds a namespace ``want``.
+_HOLD_KEYS = {
+    Desired.DOWN: (c.KEEP_DOWN_UNTIL, c.KEEP_UP_UNTIL),
+    Desired.UP: (c.KEEP_UP_UNTIL, c.KEEP_DOWN_UNTIL),
+}
+
+
+def _holding_namespaces(state: ClusterState) -> list[str]:
+    """Namespaces with anything to bring back: a workload carrying our annotations, or a hold."""
+    stamped = {
+        w.namespace for w in state.workloads if any(k in w.annotations for k in c.OWN_WORKLOAD_KEYS)
+    }
+    return [
+        ns.name
+        for ns in state.namespaces
+        if ns.name in stamped or c.KEEP_DOWN_UNTIL in ns.annotations
+    ]
+
+
+def _require(state: ClusterState, names: list[str]) -> None:
+    missing = sorted(set(names) - {ns.name for ns in state.namespaces})
+    if missing:
+        raise UsageError(f"no such namespace: {', '.join(missing)}")
+
+
+def _notes(
+    state: ClusterState,
+    plan: Plan,
+    *,
+    set_key: str,
+    clear_key: str,
+    hold: datetime | None = None,
+) -> dict[str, dict[str, str | None]]:
+    """Namespace annotations to write: ``set_key`` = ``hold``, ``clear_key`` removed if present.
+
+    Excluded namespaces (the tool's own, ``excludeNamespaces``, ``exclude: "true"``) get none: a
+    manual command leaves them alone like every run does, and says so.
+    """
+    current = {ns.name: ns.annotations for ns in state.namespaces}
+    notes: dict[str, dict[str, str | None]] = {}
+    for ns in plan.namespaces:
+        if ns.reason is Reason.EXCLUDED:
+            logger.warning("%s is excluded: left alone %s", ns.namespace, ns.message)
+            continue
+        note: dict[str, str | None] = {}
+        if hold is not None:
+            note[set_key] = hold.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if clear_key in current[ns.namespace]:
+            note[clear_key] = None
+        notes[ns.namespace] = note
+    return notes
+
+
+def _warn_schedule_differs(
+    session: Session, state: ClusterState, names: list[str], *, want: Desired
+) -> None:
+    plan = session.plan(state, only=names)  # the next scheduled run, without this command
+    for ns in plan.namespaces:
+        if ns.desired is not want:
+            how = "--for/--until" if want is Desired.DOWN else "`nsshutdown wake --for`"
+            logger.warning(
+                "%s: the next scheduled run brings it %s again (%s); use %s to hold it %s",
+                ns.namespace, ns.desired, ns.reason, how, want,
+            )  # fmt: skip
+
+
+def _finish(session: Session, report: RunReport, output: OutputFormat, code: ExitCode) -> None:
+    for ns in report.namespaces:
+        for result in ns.results:
+            # skips are in the output; logging them would repeat every idle workload every run
+            if result.action.writes or result.action.type is ActionType.ERROR:
+                logs.log_action(logger, result)
+    logs.log_summary(logger, report)
+    if output is OutputFormat.JSON:
+        typer.echo(report_to_json(report, session.schedule, at=session.now))
+    else:
+        render_report_text(report, Console(highlight=False))
+    if code is not ExitCode.OK:
+        raise typer.Exit(int(code))

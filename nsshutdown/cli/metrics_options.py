@@ -1,0 +1,239 @@
+"""The command-line options of metrics: where to push, how to authenticate, what prices to use.
+
+Either declare the ``Annotated`` aliases below on a Typer command and build
+:meth:`MetricsOptions.from_cli` from them, or decorate the command with
+:func:`with_metrics_options` and take a single ``metrics: MetricsOptions`` parameter.
+Every option also reads an ``NSSHUTDOWN_*`` environment variable; the password is only read from
+a file or ``$NSSHUTDOWN_PUSHGATEWAY_PASSWORD``, never from a flag (it would show in ``ps``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Final, TypeVar
+from urllib.parse import urlsplit
+
+import typer
+
+from nsshutdown.cli.options import bundle_options
+from nsshutdown.errors import UsageError
+from nsshutdown.observe.pushgateway import DEFAULT_TIMEOUT, PASSWORD_ENV
+from nsshutdown.observe.savings import ON_DEMAND_PRICES, Prices
+
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class MetricsOptions:
+    """Where and how to push, and the prices of the savings estimate. ``url=None``: no push."""
+
+    url: str | None = None
+    grouping: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = DEFAULT_TIMEOUT
+    username: str | None = None
+    password_file: Path | None = None
+    ca_file: Path | None = None
+    insecure: bool = False
+    strict: bool = False
+    prices: Prices = ON_DEMAND_PRICES
+
+    @classmethod
+    def from_cli(
+        cls,
+        *,
+        pushgateway: str | None = None,
+        pushgateway_grouping: Sequence[str] | None = None,
+        pushgateway_timeout: float = DEFAULT_TIMEOUT,
+        pushgateway_username: str | None = None,
+        pushgateway_password_file: Path | None = None,
+        pushgateway_ca_file: Path | None = None,
+        pushgateway_insecure: bool = False,
+        strict_metrics: bool = False,
+        cpu_hour_price: float = Prices.cpu_hour,
+        memory_gib_hour_price: float = Prices.memory_gib_hour,
+    ) -> MetricsOptions:
+        """Validate the raw option values; :class:`UsageError` (exit 1) names the bad one."""
+        if pushgateway_timeout <= 0:
+            raise UsageError("--pushgateway-timeout must be more than 0 seconds")
+        try:
+            prices = Prices(cpu_hour=cpu_hour_price, memory_gib_hour=memory_gib_hour_price)
+        except ValueError:
+            raise UsageError("--cpu-hour-price and --memory-gib-hour-price must be >= 0") from None
+        return cls(
+            url=normalize_url(pushgateway) if pushgateway else None,
+            grouping=parse_grouping(pushgateway_grouping or ()),
+            timeout=pushgateway_timeout,
+            username=pushgateway_username or None,
+            password_file=pushgateway_password_file,
+            ca_file=pushgateway_ca_file,
+            insecure=pushgateway_insecure,
+            strict=strict_metrics,
+            prices=prices,
+        )
+
+
+def normalize_url(url: str) -> str:
+    """``host:9091`` -> ``http://host:9091``; refuses other schemes and credentials in the URL."""
+    url = url.strip().rstrip("/")
+    if "://" not in url:
+        url = f"http://{url}"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--pushgateway: {parts.scheme}://... is not an http(s) URL")
+    if parts.username is not None or parts.password is not None:
+        raise UsageError(
+            "--pushgateway: put credentials in --pushgateway-username and"
+            f" --pushgateway-password-file (or ${PASSWORD_ENV}), not in the URL"
+        )
+    if parts.query or parts.fragment:
+        raise UsageError("--pushgateway: the URL must not have a query or a fragment")
+    return url
+
+
+def parse_grouping(pairs: Sequence[str]) -> dict[str, str]:
+    """``["cluster=prod-eu"]`` -> ``{"cluster": "prod-eu"}``: extra grouping-key labels."""
+    grouping: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not value:
+            raise UsageError(f'--pushgateway-grouping "{pair}": expected LABEL=VALUE')
+        if not _LABEL_NAME.fullmatch(key) or key.startswith("__"):
+            raise UsageError(f'--pushgateway-grouping "{pair}": "{key}" is not a label name')
+        if key == "job":
+            raise UsageError('--pushgateway-grouping: "job" is always "nsshutdown"')
+        if key in grouping:
+            raise UsageError(f'--pushgateway-grouping: "{key}" given twice')
+        grouping[key] = value
+    return grouping
+
+
+# --- Typer options ------------------------------------------------------------------------------
+
+PushgatewayUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--pushgateway",
+        envvar="NSSHUTDOWN_PUSHGATEWAY",
+        metavar="URL",
+        help="Push metrics to this Pushgateway once per run (e.g. http://pushgateway:9091).",
+    ),
+]
+PushgatewayGrouping = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--pushgateway-grouping",
+        envvar="NSSHUTDOWN_PUSHGATEWAY_GROUPING",
+        metavar="LABEL=VALUE",
+        help="Extra grouping-key label, e.g. cluster=prod-eu (repeatable; space-separated in env).",
+    ),
+]
+PushgatewayTimeout = Annotated[
+    float,
+    typer.Option(
+        "--pushgateway-timeout",
+        envvar="NSSHUTDOWN_PUSHGATEWAY_TIMEOUT",
+        metavar="SECONDS",
+        help="Timeout of each network operation of the push.",
+    ),
+]
+PushgatewayUsername = Annotated[
+    str | None,
+    typer.Option(
+        "--pushgateway-username",
+        envvar="NSSHUTDOWN_PUSHGATEWAY_USERNAME",
+        help=f"Basic auth user; password from --pushgateway-password-file or ${PASSWORD_ENV}.",
+    ),
+]
+PushgatewayPasswordFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--pushgateway-password-file",
+        envvar="NSSHUTDOWN_PUSHGATEWAY_PASSWORD_FILE",
+        dir_okay=False,
+        help="File holding the basic auth password (e.g. a mounted Secret).",
+    ),
+]
+PushgatewayCaFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--pushgateway-ca-file",
+        envvar="NSSHUTDOWN_PUSHGATEWAY_CA_FILE",
+        dir_okay=False,
+        help="CA bundle to verify an https Pushgateway with (default: the system's).",
+    ),
+]
+PushgatewayInsecure = Annotated[
+    bool,
+    typer.Option(
+        "--pushgateway-insecure",
+        envvar="NSSHUTDOWN_PUSHGATEWAY_INSECURE",
+        help="Do not verify the Pushgateway's TLS certificate (testing only).",
+    ),
+]
+StrictMetrics = Annotated[
+    bool,
+    typer.Option(
+        "--strict-metrics",
+        envvar="NSSHUTDOWN_STRICT_METRICS",
+        help="Exit 2 when the metrics push fails (default: a warning only).",
+    ),
+]
+CpuHourPrice = Annotated[
+    float,
+    typer.Option(
+        "--cpu-hour-price",
+        envvar="NSSHUTDOWN_CPU_HOUR_PRICE",
+        metavar="PRICE",
+        help="Price of one requested vCPU for an hour, for savings estimates (OpenCost default).",
+    ),
+]
+MemoryGibHourPrice = Annotated[
+    float,
+    typer.Option(
+        "--memory-gib-hour-price",
+        envvar="NSSHUTDOWN_MEMORY_GIB_HOUR_PRICE",
+        metavar="PRICE",
+        help="Price of one requested GiB of memory for an hour (OpenCost default).",
+    ),
+]
+
+#: (parameter name, annotation, default) of every option :func:`with_metrics_options` adds.
+OPTION_PARAMETERS: Final[tuple[tuple[str, object, object], ...]] = (
+    ("pushgateway", PushgatewayUrl, None),
+    ("pushgateway_grouping", PushgatewayGrouping, None),
+    ("pushgateway_timeout", PushgatewayTimeout, DEFAULT_TIMEOUT),
+    ("pushgateway_username", PushgatewayUsername, None),
+    ("pushgateway_password_file", PushgatewayPasswordFile, None),
+    ("pushgateway_ca_file", PushgatewayCaFile, None),
+    ("pushgateway_insecure", PushgatewayInsecure, False),
+    ("strict_metrics", StrictMetrics, False),
+    ("cpu_hour_price", CpuHourPrice, Prices.cpu_hour),
+    ("memory_gib_hour_price", MemoryGibHourPrice, Prices.memory_gib_hour),
+)
+
+
+#: The options that say where and how to reach the Pushgateway (``nsshutdown check``).
+PUSHGATEWAY_PARAMETERS: Final = tuple(
+    p
+    for p in OPTION_PARAMETERS
+    if p[0].startswith("pushgateway") and p[0] != "pushgateway_grouping"
+)
+
+
+def with_metrics_options(command: Callable[..., R]) -> Callable[..., R]:
+    """Give a Typer command every metrics option in one line.
+
+    The command declares ``metrics: MetricsOptions``; the decorator replaces that parameter by the
+    options above and passes the validated :class:`MetricsOptions` in.
+    """
+    return bundle_options("metrics", OPTION_PARAMETERS, MetricsOptions.from_cli)(command)
+
+
+def with_pushgateway_options(command: Callable[..., R]) -> Callable[..., R]:
+    """Like :func:`with_metrics_options`, with only the options to reach the Pushgateway."""
+    return bundle_options("metrics", PUSHGATEWAY_PARAMETERS, MetricsOptions.from_cli)(command)

@@ -1,0 +1,114 @@
+"""``check``: a read-only preflight of the schedule, cluster access, permissions and Pushgateway.
+
+Exit codes: 0 every check passed (information rows, such as a CRD that is not installed, do not
+count); 1 the schedule is invalid; 3 the API server cannot be reached or refuses the credentials;
+2 any other check failed (a missing permission, an unreadable ConfigMap, the Pushgateway not
+ready). When several apply, the first in that order wins.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from nsshutdown.cli.app import app, handle_errors
+from nsshutdown.cli.common import EventsOption, with_cluster_options
+from nsshutdown.cli.metrics_options import MetricsOptions, with_pushgateway_options
+from nsshutdown.cli.options import (
+    ConfigMapRef,
+    LogFormat,
+    LogFormatOption,
+    LogLevel,
+    LogLevelOption,
+    Output,
+    OutputFormat,
+    ScheduleFile,
+)
+from nsshutdown.errors import ExitCode, UsageError
+from nsshutdown.observe import logs
+from nsshutdown.session import session
+from nsshutdown.session.check import CheckOptions, CheckResult, Status, exit_code, run_checks
+from nsshutdown.session.session import ClusterOptions, ScheduleSource
+
+_STYLES = {
+    Status.PASS: ("ok", "green"),
+    Status.FAIL: ("FAIL", "bold red"),
+    Status.SKIP: ("skip", "dim"),
+    Status.INFO: ("info", "cyan"),
+}
+
+
+@app.command()
+@handle_errors
+@with_pushgateway_options
+@with_cluster_options
+def check(
+    *,
+    schedule_file: ScheduleFile = None,
+    configmap: ConfigMapRef = None,
+    events: EventsOption = False,
+    output: Output = OutputFormat.TEXT,
+    log_format: LogFormatOption = LogFormat.AUTO,
+    log_level: LogLevelOption = LogLevel.WARNING,
+    cluster: ClusterOptions,
+    metrics: MetricsOptions,
+) -> None:
+    """Preflight: is the schedule valid, the API reachable, every permission a run needs
+    granted (give the run's --events, --configmap, --scope-namespaces), the Pushgateway ready?"""
+    logs.configure(fmt=log_format, level=log_level, run_id=logs.new_run_id())
+    if schedule_file is not None and configmap is not None:
+        raise UsageError("give --schedule or --configmap, not both")
+    options = CheckOptions(
+        source=ScheduleSource(file=schedule_file, configmap=configmap),
+        scope=cluster.scope,
+        events=events,
+        metrics=metrics,
+    )
+    results = run_checks(options, connect=lambda: session.connect_preflight(cluster))
+    code = exit_code(results)
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(check_to_json(results, code), indent=2))
+    else:
+        render_checks(results, code, Console(highlight=False))
+    if code is not ExitCode.OK:
+        raise typer.Exit(int(code))
+
+
+def check_to_json(results: list[CheckResult], code: ExitCode) -> dict[str, Any]:
+    rows = []
+    for result in results:
+        row: dict[str, Any] = {
+            "check": result.check,
+            "subject": result.subject,
+            "status": result.status.value,
+            "detail": result.detail,
+        }
+        if result.missing:
+            row["missing"] = list(result.missing)
+        rows.append(row)
+    failed = [_name(r) for r in results if r.status is Status.FAIL]
+    return {"checks": rows, "failed": failed, "exit_code": int(code)}
+
+
+def render_checks(results: list[CheckResult], code: ExitCode, console: Console) -> None:
+    table = Table(box=box.SIMPLE, show_edge=False)
+    for column in ("check", "subject", "result", "detail"):
+        table.add_column(column, overflow="fold")
+    for result in results:
+        word, style = _STYLES[result.status]
+        table.add_row(result.check, Text(result.subject), Text(word, style), Text(result.detail))
+    console.print(table)
+    failed = [r for r in results if r.status is Status.FAIL]
+    for result in failed:  # again, unwrapped: the lines to grep for in a Job's log
+        console.print(f"FAIL {_name(result)}: {result.detail}", markup=False, soft_wrap=True)
+    console.print(f"{len(failed)} failed (exit {int(code)})" if failed else "every check passed")
+
+
+def _name(result: CheckResult) -> str:
+    return f"{result.check} {result.subject}".strip()

@@ -1,0 +1,195 @@
+"""The pure planner: ``plan(schedule, observed state, now) -> Plan``.
+
+No I/O and no clock: ``now`` comes from the CLI. The same inputs always give the same plan, which
+is what makes a level-triggered run safe to repeat: every run computes "what must be true now".
+
+Namespace precedence, first that applies wins:
+
+1. ``nsshutdown.io/exclude: "true"`` on the namespace: hands off entirely (no actions at all);
+2. the tool's own namespace, or ``excludeNamespaces``: desired up (anything still held is restored);
+3. an override from a manual command (``shutdown`` / ``restore``);
+4. ``keep-up-until`` / ``keep-down-until`` annotations still in the future (up wins if both);
+5. the first schedule whose selector matches: holiday or open window -> down, else up;
+6. no schedule: desired up, so a config change never leaves anything down forever.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from nsshutdown import constants as c
+from nsshutdown.model import (
+    Action,
+    ActionType,
+    ClusterState,
+    Desired,
+    Kind,
+    Namespace,
+    NamespacePlan,
+    Plan,
+    Reason,
+    SkipReason,
+    Transition,
+    Workload,
+)
+from nsshutdown.plan.decisions import Context, decide
+from nsshutdown.schedule import windows
+from nsshutdown.schedule.config import Rule, Schedule
+from nsshutdown.timeutil import parse_timestamp
+
+
+@dataclass(frozen=True)
+class Intent:
+    """Where a namespace must be, and why (before looking at its workloads)."""
+
+    desired: Desired
+    reason: Reason
+    rule: Rule | None = None
+    next_transition: Transition | None = None
+    hands_off: bool = False
+    message: str = ""
+
+
+def plan(
+    schedule: Schedule,
+    state: ClusterState,
+    now: datetime,
+    *,
+    own_namespace: str | None = None,
+    overrides: Mapping[str, Desired] | None = None,
+    only: Collection[str] | None = None,
+) -> Plan:
+    """Decide every namespace (or only those in ``only``) and every workload in it."""
+    by_namespace: dict[str, list[Workload]] = defaultdict(list)
+    for workload in state.workloads:
+        by_namespace[workload.namespace].append(workload)
+    plans = []
+    for ns in sorted(state.namespaces, key=lambda n: n.name):
+        if only is not None and ns.name not in only:
+            continue
+        intent = namespace_intent(
+            schedule, ns, now, own_namespace=own_namespace, override=(overrides or {}).get(ns.name)
+        )
+        actions = () if intent.hands_off else _workload_actions(
+            schedule, intent, by_namespace.get(ns.name, []), state.kinds, now
+        )  # fmt: skip
+        plans.append(
+            NamespacePlan(
+                namespace=ns.name,
+                desired=intent.desired,
+                reason=intent.reason,
+                schedule=intent.rule.name if intent.rule else None,
+                next_transition=intent.next_transition,
+                actions=actions,
+                message=intent.message,
+            )
+        )
+    return Plan(at=now, namespaces=tuple(plans))
+
+
+def namespace_intent(
+    schedule: Schedule,
+    ns: Namespace,
+    now: datetime,
+    *,
+    own_namespace: str | None = None,
+    override: Desired | None = None,
+) -> Intent:
+    """Where namespace ``ns`` must be at ``now``; see the module docstring for precedence."""
+    if ns.annotations.get(c.EXCLUDE, "").lower() in c.TRUE_VALUES:
+        return Intent(Desired.UP, Reason.EXCLUDED, hands_off=True, message=f"{c.EXCLUDE} is set")
+    if ns.name == own_namespace or schedule.is_excluded(ns.name):
+        return Intent(Desired.UP, Reason.EXCLUDED)
+    rule = schedule.rule_for(ns)
+    if override is not None:
+        return Intent(override, Reason.MANUAL, rule)
+    try:
+        held = _held_by_annotation(ns, now)
+    except ValueError as err:
+        return Intent(Desired.UP, Reason.INVALID_ANNOTATION, rule, hands_off=True, message=str(err))
+    if held is not None:
+        desired, reason, until = held
+        after = _scheduled(rule, until)
+        return Intent(desired, reason, rule, Transition(until, after.desired))
+    return _scheduled(rule, now)
+
+
+def _scheduled(rule: Rule | None, at: datetime) -> Intent:
+    if rule is None:
+        return Intent(Desired.UP, Reason.NO_SCHEDULE)
+    state = windows.evaluate(rule, at)
+    return Intent(state.desired, state.reason, rule, windows.next_transition(rule, at))
+
+
+def _held_by_annotation(ns: Namespace, now: datetime) -> tuple[Desired, Reason, datetime] | None:
+    """An unexpired keep-up-until / keep-down-until on the namespace. Up wins over down."""
+    for key, desired, reason in (
+        (c.KEEP_UP_UNTIL, Desired.UP, Reason.KEEP_UP_UNTIL),
+        (c.KEEP_DOWN_UNTIL, Desired.DOWN, Reason.KEEP_DOWN_UNTIL),
+    ):
+        raw = ns.annotations.get(key)
+        if raw is None:
+            continue
+        try:
+            until = parse_timestamp(raw)
+        except ValueError:
+            raise ValueError(
+                f'namespace {ns.name}: {key}="{raw}" is not an RFC 3339 time'
+            ) from None
+        if until > now:
+            return desired, reason, until
+    return None
+
+
+def _workload_actions(
+    schedule: Schedule,
+    intent: Intent,
+    workloads: Iterable[Workload],
+    served: frozenset[Kind],
+    now: datetime,
+) -> tuple[Action, ...]:
+    kinds = set(intent.rule.kinds if intent.rule else schedule.defaults.kinds) & served
+    grace = intent.rule.grace_period if intent.rule else schedule.defaults.grace_period
+    workloads = sorted(workloads, key=lambda w: (w.kind.value, w.name))
+    keda_targets = {
+        (w.scale_target[0], w.scale_target[1]) for w in workloads if w.scale_target is not None
+    }
+    scheduled_by = intent.rule if intent.reason in _SCHEDULED else None
+    ctx = Context(
+        desired=intent.desired,
+        now=now,
+        shutdown_by=scheduled_by.name if scheduled_by else c.MANUAL,
+        grace_period=grace if scheduled_by else timedelta(0),
+    )
+    actions = []
+    for workload in workloads:
+        action = _decide_one(workload, ctx, kinds, keda_targets)
+        if action is not None:
+            actions.append(action)
+    return tuple(actions)
+
+
+_SCHEDULED = frozenset({Reason.WINDOW, Reason.HOLIDAY})
+
+
+def _decide_one(
+    workload: Workload, ctx: Context, kinds: set[Kind], keda_targets: set[tuple[str, str]]
+) -> Action | None:
+    """Restores apply to every held workload whatever its kind; shutdowns only to scheduled kinds.
+
+    A workload driven by a KEDA ScaledObject is never scaled directly: KEDA would fight it.
+    """
+    if ctx.desired is Desired.UP:
+        return decide(workload, ctx) if _stamped(workload) else None
+    if workload.kind not in kinds:
+        return decide(workload, Context(Desired.UP, ctx.now)) if _stamped(workload) else None
+    if (workload.kind.value, workload.name) in keda_targets:
+        return Action(ActionType.SKIP, workload, reason=SkipReason.KEDA_MANAGED)
+    return decide(workload, ctx)
+
+
+def _stamped(workload: Workload) -> bool:
+    return any(key in workload.annotations for key in c.OWN_WORKLOAD_KEYS)

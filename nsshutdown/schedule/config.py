@@ -1,0 +1,224 @@
+"""The schedule file: its format (DESIGN.md "Schedule file"), validation and loading.
+
+Two layers of frozen pydantic models. ``_ScheduleSpec`` and ``_RuleSpec`` are the file as written
+(camelCase keys, unknown keys rejected, per-schedule settings optional). :class:`Schedule` and
+:class:`Rule` are what the rest of the tool reads: every per-schedule setting resolved against
+``defaults``, so the planner never has to ask "was this set?".
+
+Everything is checked here, once, before the cluster is touched; every problem is reported as
+``file:line: field.path: message`` and raised together as one :class:`ConfigError`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from nsshutdown.errors import ConfigError
+from nsshutdown.model import Kind, Namespace
+from nsshutdown.schedule import sourcemap
+from nsshutdown.schedule.fields import (
+    CronExpr,
+    Duration,
+    Glob,
+    Kinds,
+    RuleName,
+    SelectorField,
+    TimeZoneName,
+)
+from nsshutdown.schedule.selection import matches_any
+from nsshutdown.schedule.sourcemap import Problem
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_KINDS = (Kind.DEPLOYMENT, Kind.STATEFULSET, Kind.CRONJOB)
+#: A workload younger than this is left alone: someone is probably still deploying it.
+DEFAULT_GRACE_PERIOD = timedelta(minutes=15)
+
+
+class _FileModel(BaseModel):
+    """What a person writes: camelCase keys only, anything unknown is a mistake."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,
+        arbitrary_types_allowed=True,
+    )
+
+
+class Defaults(_FileModel):
+    timezone: TimeZoneName = "UTC"
+    kinds: Kinds = DEFAULT_KINDS
+    grace_period: Duration = DEFAULT_GRACE_PERIOD
+
+
+class Window(_FileModel):
+    """Down from each ``shutdown`` fire time until the next ``startup`` fire time."""
+
+    shutdown: CronExpr
+    startup: CronExpr
+
+
+class NamespaceMatch(_FileModel):
+    """Which namespaces a rule covers: names AND selector (each optional), minus ``exclude``."""
+
+    names: tuple[Glob, ...] = ()
+    selector: SelectorField = None
+    exclude: tuple[Glob, ...] = ()
+
+    def matches(self, ns: Namespace) -> bool:
+        if self.names and not matches_any(ns.name, self.names):
+            return False
+        if self.selector is not None and not self.selector.matches(ns.labels):
+            return False
+        return not matches_any(ns.name, self.exclude)
+
+
+class _RuleSpec(_FileModel):
+    name: RuleName
+    namespaces: NamespaceMatch
+    timezone: TimeZoneName | None = None
+    windows: tuple[Window, ...] = ()
+    holidays: tuple[date, ...] = ()
+    kinds: Kinds | None = None
+    grace_period: Duration | None = None
+
+
+class _ScheduleSpec(_FileModel):
+    version: Literal[1]
+    defaults: Defaults = Field(default_factory=Defaults)
+    exclude_namespaces: tuple[Glob, ...] = ()
+    schedules: tuple[_RuleSpec, ...] = ()
+
+
+# --- the resolved schedule ------------------------------------------------------------------------
+
+
+class _Resolved(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Rule(_Resolved):
+    """One entry of ``schedules``, with ``timezone``, ``kinds`` and ``grace_period`` resolved."""
+
+    name: str
+    namespaces: NamespaceMatch
+    timezone: str
+    windows: tuple[Window, ...]
+    holidays: tuple[date, ...]
+    kinds: tuple[Kind, ...]
+    grace_period: timedelta
+
+    def matches(self, ns: Namespace) -> bool:
+        return self.namespaces.matches(ns)
+
+
+class Schedule(_Resolved):
+    defaults: Defaults = Field(default_factory=Defaults)
+    exclude_namespaces: tuple[str, ...] = ()
+    schedules: tuple[Rule, ...] = ()
+
+    def is_excluded(self, name: str) -> bool:
+        return matches_any(name, self.exclude_namespaces)
+
+    def rule_for(self, ns: Namespace) -> Rule | None:
+        """The first rule that matches ``ns``: order in the file is precedence."""
+        return next((rule for rule in self.schedules if rule.matches(ns)), None)
+
+
+def _resolve(spec: _ScheduleSpec) -> Schedule:
+    defaults = spec.defaults
+    rules = tuple(
+        Rule(
+            name=rule.name,
+            namespaces=rule.namespaces,
+            timezone=rule.timezone or defaults.timezone,
+            windows=rule.windows,
+            holidays=tuple(sorted(set(rule.holidays))),
+            kinds=rule.kinds or defaults.kinds,
+            grace_period=defaults.grace_period if rule.grace_period is None else rule.grace_period,
+        )
+        for rule in spec.schedules
+    )
+    return Schedule(defaults=defaults, exclude_namespaces=spec.exclude_namespaces, schedules=rules)
+
+
+def _semantic_problems(spec: _ScheduleSpec) -> list[Problem]:
+    """Checks that span several fields, which pydantic reports without a useful path."""
+    problems = []
+    first_index: dict[str, int] = {}
+    for i, rule in enumerate(spec.schedules):
+        where: sourcemap.Path = ("schedules", i)
+        if rule.name in first_index:
+            message = (
+                f'duplicate schedule name "{rule.name}" (also schedules[{first_index[rule.name]}])'
+            )
+            problems.append(Problem((*where, "name"), message))
+        first_index.setdefault(rule.name, i)
+        if not rule.namespaces.names and rule.namespaces.selector is None:
+            problems.append(Problem((*where, "namespaces"), 'give "names", "selector" or both'))
+        if not rule.windows and not rule.holidays:
+            message = 'give "windows", "holidays" or both; this schedule would never shut down'
+            problems.append(Problem((*where, "windows"), message))
+        for j, window in enumerate(rule.windows):
+            if window.shutdown == window.startup:
+                message = "shutdown and startup are the same, so this window never opens"
+                problems.append(Problem((*where, "windows", j), message))
+    return problems
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+
+def load_schedule(path: Path) -> Schedule:
+    """Load and validate a schedule file. Raises :class:`ConfigError` listing every problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read the schedule: {err}") from None
+    return load_schedule_text(text, source=str(path))
+
+
+def load_schedule_text(text: str, *, source: str) -> Schedule:
+    """Load and validate a schedule held in a string (e.g. a ConfigMap key, named by ``source``)."""
+    try:
+        doc = sourcemap.parse(text)
+    except sourcemap.YamlSyntaxError as err:
+        raise ConfigError(f"{source}:{err.line}: {err}") from None
+    problems = list(doc.problems)
+    spec = _validate(doc.data, problems)
+    if spec is not None:
+        problems += _semantic_problems(spec)
+    if problems or spec is None:
+        raise ConfigError(
+            [sourcemap.format_problem(source, doc, p) for p in _sorted(doc, problems)]
+        )
+    schedule = _resolve(spec)
+    logger.debug("loaded schedule %s: %d rules", source, len(schedule.schedules))
+    return schedule
+
+
+def _validate(data: Any, problems: list[Problem]) -> _ScheduleSpec | None:
+    if data is None:
+        problems.append(Problem((), "the schedule is empty; it needs at least `version: 1`"))
+        return None
+    if not isinstance(data, dict):
+        problems.append(Problem((), "the schedule must be a YAML mapping (key: value)"))
+        return None
+    try:
+        return _ScheduleSpec.model_validate(data)
+    except ValidationError as err:
+        problems += sourcemap.validation_problems(err, _ScheduleSpec)
+        return None
+
+
+def _sorted(doc: sourcemap.Document, problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: doc.line_of(p.path) if p.line is None else p.line)

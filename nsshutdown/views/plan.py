@@ -1,0 +1,179 @@
+"""A :class:`~nsshutdown.model.Plan` for people (a rich table) and for scripts (``--output json``).
+
+The JSON shape is the stable contract of DESIGN.md ("plan --output json"), plus these documented
+additions, which scripts may ignore:
+
+- each action carries ``field`` (``spec.replicas``, ``spec.suspend`` or the KEDA annotation key);
+- ``skip`` and ``error`` actions carry ``reason`` (e.g. ``grace-period``, ``corrupt-annotation``)
+  and ``message``; skips without a reason (already converged) are left out entirely;
+- a namespace carries ``message`` when there is something to explain (e.g. a bad annotation).
+
+Every time is ISO 8601 with the offset of the namespace's schedule zone; ``at`` and namespaces
+without a schedule use ``defaults.timezone`` (UTC unless set).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from nsshutdown.model import Action, ActionType, NamespacePlan, Plan, Transition
+from nsshutdown.schedule.config import Schedule
+from nsshutdown.timeutil import format_duration
+
+_STYLES = {"down": "bold blue", "up": "green"}
+
+
+def zone_of(schedule: Schedule, rule_name: str | None) -> ZoneInfo:
+    """The zone times of a namespace are shown in: its rule's, else the schedule default."""
+    for rule in schedule.schedules:
+        if rule.name == rule_name:
+            return ZoneInfo(rule.timezone)
+    return ZoneInfo(schedule.defaults.timezone)
+
+
+# --- JSON -----------------------------------------------------------------------------------------
+
+
+def plan_to_dict(plan: Plan, schedule: Schedule) -> dict[str, Any]:
+    default_zone = ZoneInfo(schedule.defaults.timezone)
+    return {
+        "at": plan.at.astimezone(default_zone).isoformat(),
+        "namespaces": [
+            _namespace_dict(ns, zone_of(schedule, ns.schedule)) for ns in plan.namespaces
+        ],
+    }
+
+
+def plan_to_json(plan: Plan, schedule: Schedule) -> str:
+    return json.dumps(plan_to_dict(plan, schedule), indent=2)
+
+
+def _namespace_dict(ns: NamespacePlan, zone: ZoneInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "namespace": ns.namespace,
+        "schedule": ns.schedule,
+        "desired": ns.desired.value,
+        "reason": ns.reason.value,
+        "next_transition": _transition_dict(ns.next_transition, zone),
+        "actions": [_action_dict(a) for a in ns.actions if _shown(a)],
+    }
+    if ns.message:
+        out["message"] = ns.message
+    return out
+
+
+def _transition_dict(transition: Transition | None, zone: ZoneInfo) -> dict[str, str] | None:
+    if transition is None:
+        return None
+    return {"at": transition.at.astimezone(zone).isoformat(), "to": transition.to.value}
+
+
+def _action_dict(action: Action) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "kind": action.ref.kind.value,
+        "name": action.ref.name,
+        "action": action.type.value,
+        "field": action.field or None,
+        "from": action.from_value,
+        "to": action.to_value,
+    }
+    if action.type in (ActionType.SKIP, ActionType.ERROR):
+        out["reason"] = action.reason.value if action.reason else None
+        out["message"] = action.message
+    return out
+
+
+def _shown(action: Action) -> bool:
+    """Already-converged no-ops (a SKIP without a reason) are noise, not decisions."""
+    return action.type is not ActionType.SKIP or action.reason is not None
+
+
+# --- text -----------------------------------------------------------------------------------------
+
+
+def format_time(at: datetime, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).strftime("%a %d %b %H:%M %Z")
+
+
+def render_text(plan: Plan, schedule: Schedule, console: Console) -> None:
+    default_zone = ZoneInfo(schedule.defaults.timezone)
+    console.print(f"Plan at {format_time(plan.at, default_zone)} ({default_zone.key})")
+    if not plan.namespaces:
+        console.print("No namespaces.")
+        return
+    with_actions = any(_shown(a) for ns in plan.namespaces for a in ns.actions)
+    headers = ["NAMESPACE", "SCHEDULE", "DESIRED", "REASON", "NEXT CHANGE"]
+    headers += ["ACTIONS"] if with_actions else []
+    rows = [
+        [
+            ns.namespace,
+            ns.schedule or "-",
+            ns.desired.value,
+            ns.reason.value,
+            _next_change(ns, plan.at, zone_of(schedule, ns.schedule)),
+            *([_action_summary(ns.actions)] if with_actions else []),
+        ]
+        for ns in plan.namespaces
+    ]
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for index, header in enumerate(headers):
+        # Only the schedule name gives way on a narrow terminal; the rest is what people read.
+        widest = max(len(header), *(len(row[index]) for row in rows))
+        table.add_column(header, no_wrap=index != 1, min_width=None if index == 1 else widest)
+    for row in rows:
+        row[2] = f"[{_STYLES[row[2]]}]{row[2]}[/]"
+        table.add_row(*row)
+    console.print(table)
+    _render_actions(plan, console)
+    for ns in plan.namespaces:
+        if ns.message:
+            console.print(f"[yellow]{ns.namespace}[/]: {escape(ns.message)}")
+
+
+def _next_change(ns: NamespacePlan, now: datetime, zone: ZoneInfo) -> str:
+    if ns.next_transition is None:
+        return "-"
+    at = ns.next_transition.at
+    return f"{ns.next_transition.to.value} {format_time(at, zone)} ({_until(now, at)})"
+
+
+def _until(now: datetime, at: datetime) -> str:
+    minutes = max(0, int((at - now).total_seconds() // 60))
+    return format_duration(timedelta(minutes=minutes))
+
+
+def _action_summary(actions: tuple[Action, ...]) -> str:
+    counts = Counter(a.type.value for a in actions if _shown(a))
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "-"
+
+
+def _render_actions(plan: Plan, console: Console) -> None:
+    rows = [(ns.namespace, a) for ns in plan.namespaces for a in ns.actions if _shown(a)]
+    if not rows:
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False, title_justify="left")
+    for column in ("NAMESPACE", "WORKLOAD", "ACTION", "CHANGE", "WHY"):
+        table.add_column(column)
+    for namespace, action in rows:
+        change = "" if action.patch is None else (
+            f"{action.field} {_show(action.from_value)} -> {_show(action.to_value)}"
+        )  # fmt: skip
+        why = ": ".join(part for part in (str(action.reason or ""), action.message) if part)
+        workload = f"{action.ref.kind} {action.ref.name}"
+        table.add_row(namespace, workload, action.type.value, change, escape(why))
+    console.print()
+    console.print(table)
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "unset"
+    return str(value).lower() if isinstance(value, bool) else str(value)
