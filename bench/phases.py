@@ -59,11 +59,12 @@ def _run(args: argparse.Namespace, steps: Steps) -> list[dict[str, Any]]:
     from dataclasses import replace
     from datetime import UTC, datetime
 
-    from nsshutdown.cli.options import LogFormat, LogLevel
     from nsshutdown.kube import Limits
     from nsshutdown.observe import logs
+    from nsshutdown.observe.logs import LogFormat, LogLevel
     from nsshutdown.run.report import DryRun
-    from nsshutdown.session.session import ClusterOptions, ScheduleSource, open_session
+    from nsshutdown.session.session import ClusterOptions, open_session
+    from nsshutdown.session.sources import ScheduleSource
     from nsshutdown.views.run import report_to_json
 
     limits = Limits(concurrency=args.concurrency)

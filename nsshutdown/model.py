@@ -9,13 +9,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from nsshutdown.plan.decisions import Context
+from nsshutdown import constants as c
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -33,10 +31,7 @@ class Kind(StrEnum):
     CRONJOB = "CronJob"
     SCALEDOBJECT = "ScaledObject"
     ROLLOUT = "Rollout"
-
-
-#: Kinds whose "down" is ``spec.replicas: 0``.
-REPLICA_KINDS = frozenset({Kind.DEPLOYMENT, Kind.STATEFULSET, Kind.ROLLOUT})
+    JOB = "Job"
 
 
 class Desired(StrEnum):
@@ -69,6 +64,7 @@ class SkipReason(StrEnum):
     KEDA_MANAGED = "keda-managed"
     CORRUPT_ANNOTATION = "corrupt-annotation"
     KIND_NOT_SCHEDULED = "kind-not-scheduled"
+    FINISHED = "finished"
 
 
 @dataclass(frozen=True)
@@ -93,8 +89,9 @@ class WorkloadRef:
 class Workload:
     """One workload as observed. Only the fields the tool decides on are kept.
 
-    ``replicas`` is ``spec.replicas`` for Deployment, StatefulSet and Rollout; ``suspend`` is
-    ``spec.suspend`` for CronJob; ``scale_target`` is the ``(kind, name)`` a ScaledObject drives.
+    Which fields a kind fills is its mechanism's business (:mod:`nsshutdown.kinds`): ``replicas``
+    is ``spec.replicas``, ``suspend`` is ``spec.suspend``, ``scale_target`` is the
+    ``(kind, name)`` a ScaledObject drives, ``finished`` marks a Job that has completed or failed.
     """
 
     ref: WorkloadRef
@@ -106,6 +103,7 @@ class Workload:
     annotations: Mapping[str, str] = field(default_factory=_empty, hash=False)
     requests: Resources = Resources()
     scale_target: tuple[str, str] | None = None
+    finished: bool = False
 
     @property
     def kind(self) -> Kind:
@@ -147,6 +145,17 @@ class ClusterState:
 
 
 # --- What the planner decides ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a workload decision needs to know besides the workload itself."""
+
+    desired: Desired
+    now: datetime
+    shutdown_by: str = c.MANUAL
+    grace_period: timedelta = timedelta(0)
+
 
 #: A field value as shown in ``from``/``to``:
 #: replicas (int), suspend (bool), or KEDA paused-replicas (int, None when not paused).
@@ -259,6 +268,7 @@ def apply_patch(workload: Workload, patch: Patch) -> Workload:
         annotations=MappingProxyType(annotations),
         requests=workload.requests,
         scale_target=workload.scale_target,
+        finished=workload.finished,
     )
 
 

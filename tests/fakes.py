@@ -23,8 +23,8 @@ from nsshutdown.errors import (
     ForbiddenError,
     NotFoundError,
 )
+from nsshutdown.kinds import registry
 from nsshutdown.model import (
-    REPLICA_KINDS,
     ClusterState,
     Kind,
     Namespace,
@@ -54,13 +54,15 @@ def workload(
     cpu: float = 0.0,
     memory: float = 0.0,
     default_replicas: int | None = 3,
+    finished: bool = False,
 ) -> Workload:
     """The one test builder of workloads: replica kinds get ``default_replicas`` unless
-    ``replicas`` is given, CronJobs run unless ``suspend`` is given; ``cpu`` and ``memory`` are
-    the requests of one replica."""
-    if kind in REPLICA_KINDS and replicas is None:
+    ``replicas`` is given, suspendable kinds run unless ``suspend`` is given; ``cpu`` and
+    ``memory`` are the requests of one replica."""
+    field = registry.mechanism(kind).field
+    if field == "spec.replicas" and replicas is None:
         replicas = default_replicas
-    if kind is Kind.CRONJOB and suspend is None:
+    if field == "spec.suspend" and suspend is None:
         suspend = False
     return Workload(
         ref=WorkloadRef(kind, namespace, name),
@@ -71,6 +73,7 @@ def workload(
         annotations=MappingProxyType(dict(annotations or {})),
         requests=Resources(cpu_cores=cpu, memory_bytes=memory),
         scale_target=scale_target,
+        finished=finished,
     )
 
 

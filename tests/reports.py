@@ -26,6 +26,7 @@ from nsshutdown import constants as c
 from nsshutdown.model import (
     Action,
     ActionType,
+    Context,
     Desired,
     Kind,
     NamespacePlan,
@@ -33,7 +34,7 @@ from nsshutdown.model import (
     SkipReason,
     Workload,
 )
-from nsshutdown.plan.decisions import Context, decide
+from nsshutdown.plan.decisions import decide
 from nsshutdown.run.report import (
     ActionResult,
     Holding,

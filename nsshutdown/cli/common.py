@@ -26,9 +26,7 @@ from nsshutdown.cli.options import (
     ConfigMapRef,
     Context,
     Kubeconfig,
-    LogFormat,
     LogFormatOption,
-    LogLevel,
     LogLevelOption,
     OptionSpec,
     Output,
@@ -38,8 +36,10 @@ from nsshutdown.cli.options import (
 )
 from nsshutdown.errors import UsageError
 from nsshutdown.kube import Limits
+from nsshutdown.observe.logs import LogFormat, LogLevel
 from nsshutdown.run.report import DryRun
-from nsshutdown.session.session import ClusterOptions, ScheduleSource
+from nsshutdown.session.session import ClusterOptions
+from nsshutdown.session.sources import ScheduleSource
 from nsshutdown.timeutil import parse_duration, parse_timestamp
 
 R = TypeVar("R")

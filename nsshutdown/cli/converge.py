@@ -28,7 +28,7 @@ from nsshutdown.cli.common import (
     with_command_options,
     with_read_options,
 )
-from nsshutdown.cli.metrics_options import CpuHourPrice, MemoryGibHourPrice, MetricsOptions
+from nsshutdown.cli.metrics_options import CpuHourPrice, MemoryGibHourPrice
 from nsshutdown.cli.metrics_options import with_metrics_options as with_metrics
 from nsshutdown.cli.options import (
     OutputFormat,
@@ -37,7 +37,9 @@ from nsshutdown.errors import ExitCode, UsageError
 from nsshutdown.model import ActionType, ClusterState, Desired, Plan, Reason
 from nsshutdown.observe import logs
 from nsshutdown.observe.metrics import exit_code, push_report
+from nsshutdown.observe.push_options import MetricsOptions
 from nsshutdown.observe.savings import Prices
+from nsshutdown.plan.holds import holding_namespaces
 from nsshutdown.run.report import RunReport
 from nsshutdown.session.session import ClusterOptions, Session, open_session
 from nsshutdown.views.run import render_report_text, report_to_json
@@ -191,7 +193,7 @@ def _manual(
     now = hold.now if hold else datetime.now(UTC)
     session = open_session(opts.schedule, cluster, now=now, schedule_required=False)
     state = session.observe()
-    names = list(namespaces) if namespaces else _holding_namespaces(state)
+    names = list(namespaces) if namespaces else holding_namespaces(state)
     _require(state, names)
     plan = session.plan(state, overrides=dict.fromkeys(names, want), only=names)
     set_key, clear_key = _HOLD_KEYS[want]
@@ -211,18 +213,6 @@ _HOLD_KEYS = {
     Desired.DOWN: (c.KEEP_DOWN_UNTIL, c.KEEP_UP_UNTIL),
     Desired.UP: (c.KEEP_UP_UNTIL, c.KEEP_DOWN_UNTIL),
 }
-
-
-def _holding_namespaces(state: ClusterState) -> list[str]:
-    """Namespaces with anything to bring back: a workload carrying our annotations, or a hold."""
-    stamped = {
-        w.namespace for w in state.workloads if any(k in w.annotations for k in c.OWN_WORKLOAD_KEYS)
-    }
-    return [
-        ns.name
-        for ns in state.namespaces
-        if ns.name in stamped or c.KEEP_DOWN_UNTIL in ns.annotations
-    ]
 
 
 def _require(state: ClusterState, names: list[str]) -> None:

@@ -11,23 +11,12 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from nsshutdown.observe.logs import LogFormat, LogLevel
+
 
 class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
-
-
-class LogFormat(StrEnum):
-    AUTO = "auto"
-    JSON = "json"
-    TEXT = "text"
-
-
-class LogLevel(StrEnum):
-    DEBUG = "debug"
-    INFO = "info"
-    WARNING = "warning"
-    ERROR = "error"
 
 
 ScheduleFile = Annotated[

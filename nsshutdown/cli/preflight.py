@@ -19,12 +19,10 @@ from rich.text import Text
 
 from nsshutdown.cli.app import app, handle_errors
 from nsshutdown.cli.common import EventsOption, with_cluster_options
-from nsshutdown.cli.metrics_options import MetricsOptions, with_pushgateway_options
+from nsshutdown.cli.metrics_options import with_pushgateway_options
 from nsshutdown.cli.options import (
     ConfigMapRef,
-    LogFormat,
     LogFormatOption,
-    LogLevel,
     LogLevelOption,
     Output,
     OutputFormat,
@@ -32,9 +30,12 @@ from nsshutdown.cli.options import (
 )
 from nsshutdown.errors import ExitCode, UsageError
 from nsshutdown.observe import logs
+from nsshutdown.observe.logs import LogFormat, LogLevel
+from nsshutdown.observe.push_options import MetricsOptions
 from nsshutdown.session import session
 from nsshutdown.session.check import CheckOptions, CheckResult, Status, exit_code, run_checks
-from nsshutdown.session.session import ClusterOptions, ScheduleSource
+from nsshutdown.session.session import ClusterOptions
+from nsshutdown.session.sources import ScheduleSource
 
 _STYLES = {
     Status.PASS: ("ok", "green"),

@@ -1,14 +1,20 @@
-"""Where each workload kind lives in the API: group, version and plural (the REST path)."""
+"""Where a workload kind lives in the API: group, version and plural (the REST path)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nsshutdown.model import Kind
+#: What a run does with every kind it scales: list them, re-read one after a 409, patch it.
+WORKLOAD_VERBS = ("get", "list", "patch")
 
 
 @dataclass(frozen=True)
 class KindApi:
+    """Every kind is addressed by group/version/plural, so one code path (raw JSON through the
+    custom-objects API) serves built-in kinds and CRDs alike. A CRD that is not installed answers
+    404: the kind is not served, and is left out of the run.
+    """
+
     group: str
     version: str
     plural: str
@@ -17,13 +23,7 @@ class KindApi:
     def api_version(self) -> str:
         return f"{self.group}/{self.version}"
 
-
-#: Every kind is addressed by group/version/plural, so one code path (CustomObjectsApi, raw JSON)
-#: serves built-in kinds and CRDs alike. A CRD that is not installed answers 404: kind not served.
-KIND_APIS: dict[Kind, KindApi] = {
-    Kind.DEPLOYMENT: KindApi("apps", "v1", "deployments"),
-    Kind.STATEFULSET: KindApi("apps", "v1", "statefulsets"),
-    Kind.CRONJOB: KindApi("batch", "v1", "cronjobs"),
-    Kind.SCALEDOBJECT: KindApi("keda.sh", "v1alpha1", "scaledobjects"),
-    Kind.ROLLOUT: KindApi("argoproj.io", "v1alpha1", "rollouts"),
-}
+    @property
+    def qualified(self) -> str:
+        """``deployments.apps``: kubectl's and RBAC's spelling."""
+        return f"{self.plural}.{self.group}"

@@ -19,7 +19,7 @@ from kubernetes.client.api_client import ApiClient
 
 from nsshutdown import constants as c
 from nsshutdown.errors import ApiError, ClusterUnreachableError, NotFoundError
-from nsshutdown.kinds.api import KIND_APIS
+from nsshutdown.kinds.registry import mechanism
 from nsshutdown.kube import wire
 from nsshutdown.kube.auth import build_api_client
 from nsshutdown.kube.events import EventSender
@@ -85,7 +85,7 @@ class KubeCluster:
             raise _unreachable(err) from err
 
     def get_workload(self, ref: WorkloadRef) -> Workload:
-        api, custom = KIND_APIS[ref.kind], self._transport.custom
+        api, custom = mechanism(ref.kind).api, self._transport.custom
         item = self._transport.request(
             f"get {ref}",
             lambda: custom.get_namespaced_custom_object(
@@ -95,7 +95,7 @@ class KubeCluster:
         return wire.parse_workload(ref.kind, item)
 
     def patch_workload(self, workload: Workload, patch: Patch, *, dry_run: bool) -> Workload:
-        api, custom = KIND_APIS[workload.kind], self._transport.custom
+        api, custom = mechanism(workload.kind).api, self._transport.custom
         body = wire.merge_patch(patch, resource_version=workload.resource_version)
         item = self._transport.request(
             f"patch {workload.ref}",

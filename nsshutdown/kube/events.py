@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from nsshutdown import constants as c
 from nsshutdown.errors import ConflictError, NotFoundError
-from nsshutdown.kinds.api import KIND_APIS
+from nsshutdown.kinds.registry import mechanism
 from nsshutdown.kube.transport import Transport
 from nsshutdown.model import Workload, WorkloadEvent
 
@@ -43,7 +43,7 @@ def reporting_instance() -> str:
 def regarding(workload: Workload) -> dict[str, str]:
     """The object reference of ``workload``, as ``regarding`` / ``involvedObject``."""
     ref = {
-        "apiVersion": KIND_APIS[workload.kind].api_version,
+        "apiVersion": mechanism(workload.kind).api.api_version,
         "kind": workload.kind.value,
         "namespace": workload.namespace,
         "name": workload.name,

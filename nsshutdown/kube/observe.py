@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from nsshutdown.errors import NotFoundError
-from nsshutdown.kinds.api import KIND_APIS
+from nsshutdown.kinds.registry import mechanism
 from nsshutdown.kube import wire
 from nsshutdown.kube.transport import PAGE_SIZE, Transport, page_query
 from nsshutdown.model import ClusterState, Kind, Namespace, PinningPod, Workload
@@ -55,7 +55,7 @@ class Observer:
 
     def _list_kind(self, kind: Kind, namespace: str | None) -> list[Workload] | None:
         """Every ``kind`` (in ``namespace``, or cluster-wide); ``None`` when it is not served."""
-        api, custom = KIND_APIS[kind], self._transport.custom
+        api, custom = mechanism(kind).api, self._transport.custom
         raw = self._transport.raw
 
         def fetch(token: str | None) -> Any:

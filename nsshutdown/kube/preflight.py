@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from nsshutdown.errors import ApiError, ClusterUnreachableError, ForbiddenError, NotFoundError
-from nsshutdown.kinds.api import KIND_APIS
+from nsshutdown.kinds.registry import MECHANISMS
 from nsshutdown.kube.client import KubeCluster
 from nsshutdown.model import Kind
 from nsshutdown.run.permissions import Permission
@@ -81,7 +81,8 @@ class KubePreflight:
     def served_kinds(self) -> frozenset[Kind]:
         """The kinds the API server serves (discovery; a CRD that is not installed is absent)."""
         served = set()
-        for kind, api in KIND_APIS.items():
+        for kind, mechanism in MECHANISMS.items():
+            api = mechanism.api
             try:
                 doc = self._call(f"discover {api.api_version}", "GET", f"/apis/{api.api_version}")
             except NotFoundError:

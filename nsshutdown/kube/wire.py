@@ -2,8 +2,9 @@
 
 Lists are decoded with ``json.loads`` straight into :class:`~nsshutdown.model.Workload` objects:
 building the client's full models for 10,000 workloads costs seconds and hundreds of MiB, and the
-tool needs a handful of fields. Only annotations the tool decides on are kept (its own prefix and
-KEDA's pause key), so a large ``last-applied-configuration`` never stays in memory.
+tool needs a handful of fields, which each kind's mechanism picks (:mod:`nsshutdown.kinds`). Only
+annotations the tool decides on are kept (its own prefix and keys a mechanism reads, like KEDA's),
+so a large ``last-applied-configuration`` never stays in memory.
 """
 
 from __future__ import annotations
@@ -15,20 +16,24 @@ from types import MappingProxyType
 from typing import Any
 
 from nsshutdown import constants as c
+from nsshutdown.kinds import registry
 from nsshutdown.model import Kind, Namespace, Patch, PinningPod, Resources, Workload, WorkloadRef
 from nsshutdown.quantity import parse_quantity
 
 logger = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_KEPT_EXACT = frozenset({c.KEDA_PAUSED_REPLICAS})
 
 
 def kept_annotations(annotations: Mapping[str, str] | None) -> Mapping[str, str]:
     if not annotations:
         return MappingProxyType({})
     return MappingProxyType(
-        {k: v for k, v in annotations.items() if k.startswith(c.PREFIX) or k in _KEPT_EXACT}
+        {
+            k: v
+            for k, v in annotations.items()
+            if k.startswith(c.PREFIX) or k in registry.FOREIGN_KEYS
+        }
     )
 
 
@@ -42,27 +47,19 @@ def _created(meta: Mapping[str, Any]) -> datetime:
 def parse_workload(kind: Kind, item: Mapping[str, Any]) -> Workload:
     """One list item (or GET/PATCH response) of ``kind`` as a :class:`Workload`."""
     meta = item.get("metadata") or {}
-    spec = item.get("spec") or {}
-    replicas = suspend = None
-    scale_target = None
-    if kind is Kind.CRONJOB:
-        suspend = bool(spec.get("suspend", False))
-    elif kind is Kind.SCALEDOBJECT:
-        target = spec.get("scaleTargetRef") or {}
-        if target.get("name"):
-            scale_target = (str(target.get("kind") or "Deployment"), str(target["name"]))
-    elif spec.get("replicas") is not None:
-        replicas = int(spec["replicas"])
+    mechanism = registry.mechanism(kind)
+    observed = mechanism.observe(item)
     return Workload(
         ref=WorkloadRef(kind, str(meta.get("namespace", "")), str(meta.get("name", ""))),
         created=_created(meta),
         resource_version=str(meta.get("resourceVersion", "")),
         uid=str(meta.get("uid", "")),
-        replicas=replicas,
-        suspend=suspend,
+        replicas=observed.replicas,
+        suspend=observed.suspend,
         annotations=kept_annotations(meta.get("annotations")),
-        requests=_requests(kind, spec),
-        scale_target=scale_target,
+        requests=_requests(mechanism.pod_spec(item.get("spec") or {})),
+        scale_target=observed.scale_target,
+        finished=observed.finished,
     )
 
 
@@ -90,21 +87,14 @@ def pinning_pod(item: Mapping[str, Any]) -> PinningPod | None:
 # --- requests -----------------------------------------------------------------------------------
 
 
-def _pod_spec(kind: Kind, spec: Mapping[str, Any]) -> Mapping[str, Any]:
-    if kind is Kind.CRONJOB:
-        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
-    return ((spec.get("template") or {}).get("spec")) or {}
-
-
-def _requests(kind: Kind, spec: Mapping[str, Any]) -> Resources:
+def _requests(pod: Mapping[str, Any] | None) -> Resources:
     """Requests of one replica, as the scheduler counts them.
 
     Regular containers and restartable (sidecar) init containers add up; a plain init container
     runs alone, so the pod needs at least the largest of them.
     """
-    if kind is Kind.SCALEDOBJECT:
+    if not pod:
         return Resources()
-    pod = _pod_spec(kind, spec)
     inits = pod.get("initContainers") or []
     sidecars = [i for i in inits if i.get("restartPolicy") == "Always"]
     plain = [i for i in inits if i.get("restartPolicy") != "Always"]

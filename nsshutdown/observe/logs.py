@@ -22,15 +22,28 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, Final, TextIO
 
 from rich.console import Console
 from rich.logging import RichHandler
 
-from nsshutdown.cli.options import LogFormat, LogLevel
 from nsshutdown.model import ActionType, FieldValue
 from nsshutdown.run.report import ActionResult, Outcome, RunReport
+
+
+class LogFormat(StrEnum):
+    AUTO = "auto"
+    JSON = "json"
+    TEXT = "text"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
 
 MASK: Final = "***"
 FIELDS_ATTR: Final = "nsshutdown_fields"

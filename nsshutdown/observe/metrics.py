@@ -28,18 +28,13 @@ from typing import Final
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from nsshutdown.cli.metrics_options import MetricsOptions
 from nsshutdown.errors import ExitCode
 from nsshutdown.model import ActionType, Kind
+from nsshutdown.observe.outcomes import NamespaceOutcome, NamespaceState, namespace_outcomes
+from nsshutdown.observe.push_options import MetricsOptions
 from nsshutdown.observe.pushgateway import JOB, push, read_password
-from nsshutdown.observe.savings import (
-    DONE_OUTCOMES,
-    NamespaceOutcome,
-    NamespaceState,
-    Prices,
-    hourly_cost,
-    namespace_outcomes,
-)
+from nsshutdown.observe.savings import Prices, hourly_cost
+from nsshutdown.run.holdings import DONE_OUTCOMES
 from nsshutdown.run.report import RunReport
 
 __all__ = [

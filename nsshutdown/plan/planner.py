@@ -25,6 +25,7 @@ from nsshutdown.model import (
     Action,
     ActionType,
     ClusterState,
+    Context,
     Desired,
     Kind,
     Namespace,
@@ -35,7 +36,8 @@ from nsshutdown.model import (
     Transition,
     Workload,
 )
-from nsshutdown.plan.decisions import Context, decide
+from nsshutdown.plan.decisions import decide
+from nsshutdown.plan.holds import is_stamped
 from nsshutdown.schedule import windows
 from nsshutdown.schedule.config import Rule, Schedule
 from nsshutdown.timeutil import parse_timestamp
@@ -183,13 +185,9 @@ def _decide_one(
     A workload driven by a KEDA ScaledObject is never scaled directly: KEDA would fight it.
     """
     if ctx.desired is Desired.UP:
-        return decide(workload, ctx) if _stamped(workload) else None
+        return decide(workload, ctx) if is_stamped(workload) else None
     if workload.kind not in kinds:
-        return decide(workload, Context(Desired.UP, ctx.now)) if _stamped(workload) else None
+        return decide(workload, Context(Desired.UP, ctx.now)) if is_stamped(workload) else None
     if (workload.kind.value, workload.name) in keda_targets:
         return Action(ActionType.SKIP, workload, reason=SkipReason.KEDA_MANAGED)
     return decide(workload, ctx)
-
-
-def _stamped(workload: Workload) -> bool:
-    return any(key in workload.annotations for key in c.OWN_WORKLOAD_KEYS)

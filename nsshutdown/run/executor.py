@@ -27,9 +27,9 @@ from datetime import datetime
 
 from nsshutdown.errors import ApiError, CircuitOpenError, ConflictError, NotFoundError
 from nsshutdown.model import Action, ActionType, Desired, NamespacePlan, Plan
-from nsshutdown.observe.savings import holdings_from_workloads, workloads_after
 from nsshutdown.plan.decisions import decide
 from nsshutdown.run.cluster import Cluster
+from nsshutdown.run.holdings import holdings_from_workloads, workloads_after
 from nsshutdown.run.recorder import Recorder
 from nsshutdown.run.report import (
     ActionResult,

@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from nsshutdown.kinds.api import KIND_APIS
+from nsshutdown.kinds.api import WORKLOAD_VERBS
+from nsshutdown.kinds.registry import MECHANISMS
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,8 @@ class Need:
 
 NAMESPACES: Final = Need("", "namespaces", ("get", "list"), "namespace labels and annotations")
 WORKLOADS: Final = tuple(
-    Need(api.group, api.plural, ("get", "list", "patch"), f"list, re-read and scale {kind}s")
-    for kind, api in KIND_APIS.items()
+    Need(m.api.group, m.api.plural, WORKLOAD_VERBS, f"list, re-read and scale {kind}s")
+    for kind, m in MECHANISMS.items()
 )
 PODS: Final = Need("", "pods", ("list",), "status: pods that keep a node alive")
 #: What every run needs.

@@ -19,7 +19,6 @@ from enum import StrEnum
 from itertools import groupby
 from typing import Protocol
 
-from nsshutdown.cli.metrics_options import MetricsOptions
 from nsshutdown.errors import (
     ApiError,
     ClusterUnreachableError,
@@ -28,10 +27,11 @@ from nsshutdown.errors import (
     NotFoundError,
 )
 from nsshutdown.model import Kind
+from nsshutdown.observe.push_options import MetricsOptions
 from nsshutdown.observe.pushgateway import read_password, ready
 from nsshutdown.run.permissions import Permission, required
 from nsshutdown.schedule.config import Schedule, load_schedule, load_schedule_text
-from nsshutdown.session.session import ScheduleSource, parse_configmap_ref
+from nsshutdown.session.sources import ScheduleSource, parse_configmap_ref
 
 
 class Status(StrEnum):

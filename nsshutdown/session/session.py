@@ -26,13 +26,12 @@ from nsshutdown.run.cluster import Cluster
 from nsshutdown.run.executor import NamespaceAnnotations, execute
 from nsshutdown.run.report import DryRun, RunReport
 from nsshutdown.schedule.config import Schedule, load_schedule, load_schedule_text
+from nsshutdown.session.sources import ScheduleSource, parse_configmap_ref
 
 if TYPE_CHECKING:
     from nsshutdown.session.check import Preflight
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_CONFIGMAP_KEY = "schedule.yaml"
 
 
 @dataclass(frozen=True)
@@ -41,12 +40,6 @@ class ClusterOptions:
     context: str | None = None
     limits: Limits = field(default_factory=Limits)
     scope: tuple[str, ...] = ()  # --scope-namespaces: confine every read and write to these
-
-
-@dataclass(frozen=True)
-class ScheduleSource:
-    file: Path | None = None
-    configmap: str | None = None  # NAMESPACE/NAME[:KEY]
 
 
 def connect(options: ClusterOptions) -> Cluster:
@@ -75,15 +68,6 @@ def live_namespaces(options: ClusterOptions) -> tuple[Namespace, ...]:
 def live_state(*, kubeconfig: Path | None = None, context: str | None = None) -> ClusterState:
     """The cluster as ``run`` sees it: ``plan`` without ``--namespace`` plans against it."""
     return connect(ClusterOptions(kubeconfig=kubeconfig, context=context)).observe(frozenset(Kind))
-
-
-def parse_configmap_ref(text: str) -> tuple[str, str, str]:
-    """``NAMESPACE/NAME[:KEY]`` -> (namespace, name, key)."""
-    ref, _, key = text.partition(":")
-    namespace, _, name = ref.partition("/")
-    if not namespace or not name or "/" in name:
-        raise UsageError(f'--configmap "{text}": expected NAMESPACE/NAME[:KEY]')
-    return namespace, name, key or DEFAULT_CONFIGMAP_KEY
 
 
 @dataclass

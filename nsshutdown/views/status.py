@@ -34,16 +34,10 @@ from nsshutdown.model import (
     Reason,
     Workload,
 )
-from nsshutdown.observe.savings import (
-    GIB,
-    NamespaceState,
-    Prices,
-    holdings_from_workloads,
-    hourly_cost,
-    namespace_state,
-    workloads_after,
-)
-from nsshutdown.plan.decisions import is_held
+from nsshutdown.observe.outcomes import NamespaceState, namespace_state
+from nsshutdown.observe.savings import GIB, Prices, hourly_cost
+from nsshutdown.plan.holds import is_held
+from nsshutdown.run.holdings import holdings_from_workloads, workloads_after
 from nsshutdown.run.report import Holding, NamespaceReport, NamespaceStatus
 from nsshutdown.schedule.config import Schedule
 from nsshutdown.timeutil import parse_timestamp

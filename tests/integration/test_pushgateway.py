@@ -28,10 +28,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from devtools import LocalPushgateway, _proc
 from devtools.certs import write_pki
 from devtools.pushgateway import find_pushgateway
-from nsshutdown.cli.metrics_options import MetricsOptions
-from nsshutdown.cli.options import LogFormat, LogLevel
 from nsshutdown.observe import logs
+from nsshutdown.observe.logs import LogFormat, LogLevel
 from nsshutdown.observe.metrics import METRIC_NAMES, build_registry, exit_code, push_report
+from nsshutdown.observe.push_options import MetricsOptions
 from nsshutdown.observe.savings import Prices
 from nsshutdown.run.report import RunReport
 from tests.reports import FINISHED, dev_a, dev_c_failed, namespace, report, scenario

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RUN_NEEDS = {
     "get namespaces", "list namespaces", "list pods",
     *(f"{verb} {plural}" for verb in ("get", "list", "patch") for plural in (
-        "deployments.apps", "statefulsets.apps", "cronjobs.batch",
+        "deployments.apps", "statefulsets.apps", "cronjobs.batch", "jobs.batch",
         "scaledobjects.keda.sh", "rollouts.argoproj.io",
     )),
 }  # fmt: skip
@@ -85,7 +85,7 @@ def test_scope_asks_per_namespace_and_nothing_cluster_wide(preflight: FakePrefli
     assert "list namespaces in team-a" not in asked  # a scoped run only gets its namespaces
     assert "patch rollouts.argoproj.io in team-b" in asked
     assert "create events.events.k8s.io in team-b" in asked
-    assert len(asked) == 2 * (1 + 5 * 3 + 1 + 2)
+    assert len(asked) == 2 * (1 + 6 * 3 + 1 + 2)
 
 
 def test_a_missing_permission_is_exit_2_and_named(preflight: FakePreflight, tmp_path: Path) -> None:
@@ -107,13 +107,13 @@ def test_a_missing_permission_is_exit_2_and_named(preflight: FakePreflight, tmp_
 
 
 def test_an_absent_crd_is_information_not_failure(preflight: FakePreflight) -> None:
-    preflight.kinds = frozenset({Kind.DEPLOYMENT, Kind.STATEFULSET, Kind.CRONJOB})
+    preflight.kinds = frozenset({Kind.DEPLOYMENT, Kind.STATEFULSET, Kind.CRONJOB, Kind.JOB})
     code, doc, _ = cli("check", "-o", "json")
     assert code == 0
     kinds = {row["subject"]: row["status"] for row in rows(doc, "kind")}
     assert kinds == {
         "Deployment": "pass", "StatefulSet": "pass", "CronJob": "pass",
-        "ScaledObject": "info", "Rollout": "info",
+        "Job": "pass", "ScaledObject": "info", "Rollout": "info",
     }  # fmt: skip
     # the grants are still needed: authorization comes before the 404
     assert "patch rollouts.argoproj.io" in {str(p) for p in preflight.asked}

@@ -49,7 +49,13 @@ def test_the_design_example_loads() -> None:
     assert str(rule.namespaces.selector) == "env in (dev,qa)"
     assert rule.windows[0].shutdown == "0 20 * * 1-5"
     assert rule.holidays == (date(2026, 12, 24), date(2026, 12, 25))
-    assert rule.kinds == tuple(Kind)
+    assert rule.kinds == (
+        Kind.DEPLOYMENT,
+        Kind.STATEFULSET,
+        Kind.CRONJOB,
+        Kind.SCALEDOBJECT,
+        Kind.ROLLOUT,
+    )
     assert rule.grace_period == timedelta(minutes=15)
 
 

@@ -12,6 +12,7 @@ import pytest
 from nsshutdown import constants as c
 from nsshutdown.errors import ExitCode
 from nsshutdown.model import (
+    Context,
     Desired,
     Kind,
     NamespacePlan,
@@ -22,7 +23,7 @@ from nsshutdown.model import (
     Workload,
     WorkloadRef,
 )
-from nsshutdown.plan.decisions import Context, decide
+from nsshutdown.plan.decisions import decide
 from nsshutdown.run.executor import execute
 from nsshutdown.run.report import DryRun, NamespaceStatus, Outcome, RunReport
 from tests.fakes import FakeCluster, workload

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from nsshutdown.cli.options import LogFormat, LogLevel
 from nsshutdown.observe import logs
+from nsshutdown.observe.logs import LogFormat, LogLevel
 from nsshutdown.run.report import Outcome
 from tests.reports import dev_a, down, result, scenario, skip, workload
 

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from nsshutdown import constants
+from nsshutdown.kinds.registry import MECHANISMS
 from nsshutdown.schedule.config import load_schedule_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,13 +141,8 @@ def test_image_is_pinned_by_tag() -> None:
 
 # -- RBAC ---------------------------------------------------------------------------------------
 
-WORKLOADS = {
-    ("apps", "deployments"),
-    ("apps", "statefulsets"),
-    ("batch", "cronjobs"),
-    ("keda.sh", "scaledobjects"),
-    ("argoproj.io", "rollouts"),
-}
+#: What the kind registry scales: the only resources a run may patch besides Events.
+WORKLOADS = {(m.api.group, m.api.plural) for m in MECHANISMS.values()}
 MAY_CREATE = {
     ("", "events"),
     ("events.k8s.io", "events"),

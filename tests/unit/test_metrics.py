@@ -10,11 +10,11 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from nsshutdown.cli.metrics_options import MetricsOptions
 from nsshutdown.errors import ExitCode
 from nsshutdown.model import Kind
 from nsshutdown.observe import metrics
 from nsshutdown.observe.metrics import METRIC_NAMES, METRICS, build_registry, exit_code, push_report
+from nsshutdown.observe.push_options import MetricsOptions
 from nsshutdown.observe.savings import Prices
 from nsshutdown.run.report import Outcome
 from tests.reports import FINISHED, GIB, dev_a, report, scenario

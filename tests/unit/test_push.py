@@ -17,13 +17,9 @@ import typer
 from prometheus_client import CollectorRegistry, Gauge
 from typer.testing import CliRunner
 
-from nsshutdown.cli.metrics_options import (
-    MetricsOptions,
-    normalize_url,
-    parse_grouping,
-    with_metrics_options,
-)
+from nsshutdown.cli.metrics_options import with_metrics_options
 from nsshutdown.errors import UsageError
+from nsshutdown.observe.push_options import MetricsOptions, normalize_url, parse_grouping
 from nsshutdown.observe.pushgateway import PASSWORD_ENV, push, read_password
 from nsshutdown.observe.savings import Prices
 

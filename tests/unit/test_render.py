@@ -72,7 +72,7 @@ def test_json_actions() -> None:
     assert actions["fresh"]["reason"] == "grace-period"
     assert actions["broken"]["action"] == "error"
     assert actions["broken"]["reason"] == "corrupt-annotation"
-    assert "is not a non-negative integer" in actions["broken"]["message"]
+    assert "is not a count from 0 to" in actions["broken"]["message"]
 
 
 def test_text_lists_namespaces_and_actions() -> None:

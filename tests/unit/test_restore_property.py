@@ -15,13 +15,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nsshutdown import constants as c
-from nsshutdown.model import REPLICA_KINDS, Desired, Kind, Workload, WorkloadRef
+from nsshutdown.kinds import registry
+from nsshutdown.model import Desired, Kind, Workload, WorkloadRef
 from nsshutdown.plan.planner import plan
 from nsshutdown.run.executor import execute
 from nsshutdown.run.report import Outcome
 from nsshutdown.schedule.config import load_schedule_text
 from tests.fakes import LONG_AGO, FakeCluster
 
+REPLICA_KINDS = frozenset(k for k, m in registry.MECHANISMS.items() if m.field == "spec.replicas")
 NOW = datetime(2026, 11, 26, 21, 0, tzinfo=UTC)
 ALL_KINDS = load_schedule_text(
     "version: 1\ndefaults: {kinds: [Deployment, StatefulSet, CronJob, ScaledObject, Rollout]}\n",

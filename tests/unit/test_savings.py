@@ -7,21 +7,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nsshutdown import constants as c
+from nsshutdown.kinds import registry
 from nsshutdown.model import Desired, Kind, Reason, Resources
+from nsshutdown.observe.outcomes import NamespaceState, namespace_outcomes, namespace_state
 from nsshutdown.observe.savings import (
     HOURS_PER_MONTH,
     ON_DEMAND_PRICES,
     SPOT_PRICES,
-    NamespaceState,
     Prices,
-    held_replicas,
-    holdings_from_workloads,
     hourly_cost,
     monthly_cost,
-    namespace_outcomes,
-    namespace_state,
-    workloads_after,
 )
+from nsshutdown.run.holdings import holdings_from_workloads, workloads_after
 from nsshutdown.run.report import Holding, NamespaceStatus, Outcome
 from tests.reports import (
     GIB,
@@ -79,7 +76,7 @@ def test_savings_of_three_replicas_of_500m_and_1gi() -> None:
 def test_held_replicas(replicas: int | None, saved: str | None, kind: Kind, expected: int) -> None:
     annotations = {} if saved is None else {c.ORIGINAL_REPLICAS: saved}
     w = workload("x", kind=kind, replicas=replicas, annotations=annotations)
-    assert held_replicas(w) == expected
+    assert registry.of(w).held_replicas(w) == expected
 
 
 def test_cronjob_and_scaledobject_are_held_with_no_replicas_and_no_savings() -> None:

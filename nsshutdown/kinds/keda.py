@@ -1,0 +1,93 @@
+"""Down is KEDA's ``autoscaling.keda.sh/paused-replicas: "0"`` on a ScaledObject.
+
+KEDA owns the replica count of the workload it drives, so that workload is never scaled directly
+(the planner skips it as ``keda-managed``); pausing the ScaledObject at 0 is how it goes down.
+``nsshutdown.io/original-paused-replicas`` is always written: the prior pause value, or ``""``
+when KEDA was not paused, so that every held workload carries exactly one saved-state key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from nsshutdown import constants as c
+from nsshutdown.kinds.api import KindApi
+from nsshutdown.kinds.base import (
+    CLEAR_OWN,
+    Observed,
+    noop,
+    parse_count,
+    release,
+    skip,
+    stamp,
+    too_young,
+)
+from nsshutdown.model import Action, ActionType, Context, Kind, Patch, SkipReason, Workload
+
+FIELD = c.KEDA_PAUSED_REPLICAS
+
+
+def paused(workload: Workload) -> int | None:
+    """The current KEDA pause value: ``None`` when not paused, -1 when KEDA would reject it."""
+    raw = workload.annotations.get(c.KEDA_PAUSED_REPLICAS)
+    if raw is None:
+        return None
+    if raw.isascii() and raw.isdigit() and len(raw) <= 10:
+        return int(raw)
+    return -1  # certainly not our "0"
+
+
+@dataclass(frozen=True)
+class KedaPause:
+    kind: Kind
+    api: KindApi
+    field: str = FIELD
+    foreign_keys: frozenset[str] = frozenset({c.KEDA_PAUSED_REPLICAS})
+
+    def observe(self, item: Mapping[str, Any]) -> Observed:
+        target = (item.get("spec") or {}).get("scaleTargetRef") or {}
+        if not isinstance(target, Mapping) or not target.get("name"):
+            return Observed()
+        return Observed(scale_target=(str(target.get("kind") or "Deployment"), str(target["name"])))
+
+    def pod_spec(self, spec: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        return None  # the pods belong to the workload it drives
+
+    def down(self, workload: Workload, ctx: Context) -> Action:
+        held = c.ORIGINAL_PAUSED_REPLICAS in workload.annotations
+        parse_count(workload, c.ORIGINAL_PAUSED_REPLICAS, allow_empty=True)
+        current = paused(workload)
+        if current == 0:
+            return noop(workload) if held else skip(workload, SkipReason.ALREADY_PAUSED)
+        if not held:
+            # A prior pause value that is not a count could not be put back by a restore (it
+            # would read as corrupt and stay paused at 0): leave it, and the workload, to a human.
+            parse_count(workload, c.KEDA_PAUSED_REPLICAS)
+        if not held and too_young(workload, ctx):
+            return skip(workload, SkipReason.GRACE_PERIOD)
+        annotations: dict[str, str | None] = {c.KEDA_PAUSED_REPLICAS: "0"}
+        if not held:
+            prior = workload.annotations.get(c.KEDA_PAUSED_REPLICAS, "")
+            annotations |= {c.ORIGINAL_PAUSED_REPLICAS: prior, **stamp(ctx)}
+        return Action(
+            ActionType.SHUTDOWN, workload, FIELD, current, 0, Patch(annotations=annotations)
+        )
+
+    def up(self, workload: Workload) -> Action:
+        saved_raw = workload.annotations.get(c.ORIGINAL_PAUSED_REPLICAS)
+        saved = parse_count(workload, c.ORIGINAL_PAUSED_REPLICAS, allow_empty=True)
+        current = paused(workload)
+        if saved_raw is None or current != 0:
+            return release(workload, FIELD, current)
+        annotations = {**CLEAR_OWN, c.KEDA_PAUSED_REPLICAS: None if saved is None else str(saved)}
+        return Action(ActionType.RESTORE, workload, FIELD, 0, saved, Patch(annotations=annotations))
+
+    def is_running(self, workload: Workload) -> bool:
+        return workload.annotations.get(c.KEDA_PAUSED_REPLICAS) != "0"
+
+    def held_replicas(self, workload: Workload) -> int:
+        # KEDA scales the workload it drives, not us: its count is not known here (an
+        # under-estimate, on purpose).
+        return 0

@@ -1,0 +1,44 @@
+"""Every kind the tool scales, and the mechanism that scales it: the one table to extend.
+
+A new kind is one entry here, with an existing mechanism (a CRD that keeps its size in
+``spec.replicas`` is a :class:`~nsshutdown.kinds.replicas.ReplicaCount`) or a new module beside
+this one, plus its member of :class:`~nsshutdown.model.Kind`. Lists, patches, Events, the RBAC
+table, ``check``, the savings estimate and the docs all read this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+from nsshutdown.kinds.api import KindApi
+from nsshutdown.kinds.base import Mechanism
+from nsshutdown.kinds.keda import KedaPause
+from nsshutdown.kinds.replicas import ReplicaCount
+from nsshutdown.kinds.suspend import Suspend
+from nsshutdown.model import Kind, Workload
+
+_ALL: tuple[Mechanism, ...] = (
+    ReplicaCount(Kind.DEPLOYMENT, KindApi("apps", "v1", "deployments")),
+    ReplicaCount(Kind.STATEFULSET, KindApi("apps", "v1", "statefulsets")),
+    Suspend(
+        Kind.CRONJOB, KindApi("batch", "v1", "cronjobs"), template_path=("jobTemplate", "spec")
+    ),
+    Suspend(Kind.JOB, KindApi("batch", "v1", "jobs"), finishes=True),
+    KedaPause(Kind.SCALEDOBJECT, KindApi("keda.sh", "v1alpha1", "scaledobjects")),
+    ReplicaCount(Kind.ROLLOUT, KindApi("argoproj.io", "v1alpha1", "rollouts")),
+)
+
+MECHANISMS: Final[Mapping[Kind, Mechanism]] = MappingProxyType({m.kind: m for m in _ALL})
+
+#: Annotations owned by other projects that some mechanism reads: kept when objects are decoded.
+FOREIGN_KEYS: Final = frozenset().union(*(m.foreign_keys for m in _ALL))
+
+
+def mechanism(kind: Kind) -> Mechanism:
+    return MECHANISMS[kind]
+
+
+def of(workload: Workload) -> Mechanism:
+    return MECHANISMS[workload.kind]
