@@ -63,3 +63,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     _GUARD.undo()
+
+
+#: Each tier is a directory with a marker of the same name: `pytest -m cli`, `make test-cli`.
+TIERS = ("unit", "cli", "static", "integration", "e2e")
+_ROOT = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = item.path.relative_to(_ROOT).parts[0] if item.path.is_relative_to(_ROOT) else ""
+        if tier in TIERS:
+            item.add_marker(tier)

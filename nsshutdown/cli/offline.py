@@ -37,6 +37,7 @@ from nsshutdown.session import session
 from nsshutdown.session.session import ClusterOptions
 from nsshutdown.timeutil import format_duration
 from nsshutdown.views import plan as render
+from nsshutdown.views import week as week_view
 
 logger = logging.getLogger(__name__)
 
@@ -167,9 +168,11 @@ def _print_week(
     start, end = week.week_bounds(at, zone)
     rows = week.week_rows(schedule, state.namespaces, start=start, end=end)
     if output is OutputFormat.JSON:
-        typer.echo(json.dumps(week.week_to_dict(rows, start=start, end=end, zone=zone), indent=2))
+        typer.echo(
+            json.dumps(week_view.week_to_dict(rows, start=start, end=end, zone=zone), indent=2)
+        )
     else:
-        week.render_week(rows, start=start, zone=zone, console=console)
+        week_view.render_week(rows, start=start, zone=zone, console=console)
 
 
 def build_offline_state(namespace_args: list[str]) -> ClusterState:

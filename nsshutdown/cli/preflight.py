@@ -9,13 +9,9 @@ ready). When several apply, the first in that order wins.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import typer
-from rich import box
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from nsshutdown.cli.app import app, handle_errors
 from nsshutdown.cli.common import EventsOption, with_cluster_options
@@ -33,16 +29,10 @@ from nsshutdown.observe import logs
 from nsshutdown.observe.logs import LogFormat, LogLevel
 from nsshutdown.observe.push_options import MetricsOptions
 from nsshutdown.session import session
-from nsshutdown.session.check import CheckOptions, CheckResult, Status, exit_code, run_checks
+from nsshutdown.session.check import CheckOptions, exit_code, run_checks
 from nsshutdown.session.session import ClusterOptions
 from nsshutdown.session.sources import ScheduleSource
-
-_STYLES = {
-    Status.PASS: ("ok", "green"),
-    Status.FAIL: ("FAIL", "bold red"),
-    Status.SKIP: ("skip", "dim"),
-    Status.INFO: ("info", "cyan"),
-}
+from nsshutdown.views.check import check_to_json, render_checks
 
 
 @app.command()
@@ -79,37 +69,3 @@ def check(
         render_checks(results, code, Console(highlight=False))
     if code is not ExitCode.OK:
         raise typer.Exit(int(code))
-
-
-def check_to_json(results: list[CheckResult], code: ExitCode) -> dict[str, Any]:
-    rows = []
-    for result in results:
-        row: dict[str, Any] = {
-            "check": result.check,
-            "subject": result.subject,
-            "status": result.status.value,
-            "detail": result.detail,
-        }
-        if result.missing:
-            row["missing"] = list(result.missing)
-        rows.append(row)
-    failed = [_name(r) for r in results if r.status is Status.FAIL]
-    return {"checks": rows, "failed": failed, "exit_code": int(code)}
-
-
-def render_checks(results: list[CheckResult], code: ExitCode, console: Console) -> None:
-    table = Table(box=box.SIMPLE, show_edge=False)
-    for column in ("check", "subject", "result", "detail"):
-        table.add_column(column, overflow="fold")
-    for result in results:
-        word, style = _STYLES[result.status]
-        table.add_row(result.check, Text(result.subject), Text(word, style), Text(result.detail))
-    console.print(table)
-    failed = [r for r in results if r.status is Status.FAIL]
-    for result in failed:  # again, unwrapped: the lines to grep for in a Job's log
-        console.print(f"FAIL {_name(result)}: {result.detail}", markup=False, soft_wrap=True)
-    console.print(f"{len(failed)} failed (exit {int(code)})" if failed else "every check passed")
-
-
-def _name(result: CheckResult) -> str:
-    return f"{result.check} {result.subject}".strip()

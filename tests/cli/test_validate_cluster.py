@@ -13,9 +13,8 @@ from nsshutdown.model import Namespace, Reason
 from nsshutdown.plan.planner import namespace_intent
 from nsshutdown.schedule.config import load_schedule_text
 from nsshutdown.schedule.coverage import coverage, exclusion
-from nsshutdown.session import session
+from tests.cli.support import cli, connect_to
 from tests.fakes import FakeCluster
-from tests.unit.test_converge_cli import cli
 
 SCHEDULE = """
 version: 1
@@ -52,16 +51,7 @@ NAMESPACES = [
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
-    cluster = FakeCluster(namespaces=NAMESPACES)
-    connected: list[session.ClusterOptions] = []
-
-    def connect(options: session.ClusterOptions) -> FakeCluster:
-        connected.append(options)
-        return cluster
-
-    monkeypatch.setattr(session, "connect", connect)
-    cluster.connected = connected  # type: ignore[attr-defined]
-    return cluster
+    return connect_to(monkeypatch, FakeCluster(namespaces=NAMESPACES))
 
 
 @pytest.fixture

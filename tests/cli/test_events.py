@@ -31,11 +31,8 @@ from nsshutdown.kube.resilience import Limits, Resilience
 from nsshutdown.model import Desired, Kind, WorkloadEvent
 from nsshutdown.run.executor import execute
 from nsshutdown.run.report import DryRun
+from tests.cli.support import ALWAYS_UP, cli, plan_of, schedule
 from tests.fakes import FakeCluster, workload
-from tests.unit.test_converge_cli import ALWAYS_UP, cli, fake, schedule
-from tests.unit.test_executor import plan_of
-
-__all__ = ["fake"]  # the fixture, shared with the converge CLI tests
 
 MANIFESTS = Path(__file__).resolve().parents[2] / "manifests"
 AT = datetime(2026, 11, 26, 21, 0, 0, 123456, tzinfo=UTC)

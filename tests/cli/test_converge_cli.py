@@ -2,76 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from nsshutdown import constants as c
 from nsshutdown.cli.common import normalize_dry_run
-from nsshutdown.cli.main import app
 from nsshutdown.errors import ClusterUnreachableError
-from nsshutdown.model import Kind, Namespace, PinningPod, Resources
-from nsshutdown.session import session
-from tests.fakes import FakeCluster, workload
-
-ALWAYS_DOWN = """
-version: 1
-defaults: {{gracePeriod: {grace}}}
-schedules:
-  - name: always-down
-    namespaces: {{names: ["dev-*"]}}
-    windows: [{{shutdown: "* * * * *", startup: "0 0 1 1 *"}}]
-"""
-ALWAYS_UP = """
-version: 1
-defaults: {{gracePeriod: {grace}}}
-schedules:
-  - name: always-up
-    namespaces: {{names: ["dev-*"]}}
-    holidays: ["2001-01-01"]
-"""
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
-    cluster = FakeCluster(
-        [
-            workload("api", replicas=3),
-            workload("nightly", kind=Kind.CRONJOB),
-            workload("web", namespace="dev-b", replicas=2),
-            workload("tool", namespace="ops", replicas=1),
-        ]
-    )
-    connected: list[session.ClusterOptions] = []
-
-    def connect(options: session.ClusterOptions) -> FakeCluster:
-        connected.append(options)
-        return cluster
-
-    monkeypatch.setattr(session, "connect", connect)
-    cluster.connected = connected  # type: ignore[attr-defined]
-    return cluster
-
-
-def schedule(tmp_path: Path, text: str = ALWAYS_DOWN, grace: str = "0s") -> Path:
-    path = tmp_path / "schedule.yaml"
-    path.write_text(text.format(grace=grace))
-    return path
-
-
-def cli(*args: str | Path) -> tuple[int, Any, str]:
-    """Exit code, parsed JSON stdout (when JSON) and stderr."""
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    try:
-        doc = json.loads(result.stdout)
-    except ValueError:
-        doc = result.stdout
-    return result.exit_code, doc, result.stderr
+from nsshutdown.model import Namespace, PinningPod, Resources
+from tests.cli.support import ALWAYS_DOWN, ALWAYS_UP, cli, schedule
+from tests.fakes import FakeCluster
 
 
 def test_run_shuts_down_what_the_schedule_wants_down(fake: FakeCluster, tmp_path: Path) -> None:

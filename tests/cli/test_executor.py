@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
 from types import MappingProxyType
 
 import pytest
@@ -12,40 +10,17 @@ import pytest
 from nsshutdown import constants as c
 from nsshutdown.errors import ExitCode
 from nsshutdown.model import (
-    Context,
     Desired,
     Kind,
-    NamespacePlan,
-    Plan,
-    Reason,
     Resources,
     SkipReason,
     Workload,
     WorkloadRef,
 )
-from nsshutdown.plan.decisions import decide
 from nsshutdown.run.executor import execute
 from nsshutdown.run.report import DryRun, NamespaceStatus, Outcome, RunReport
+from tests.cli.support import NOW, plan_of
 from tests.fakes import FakeCluster, workload
-
-NOW = datetime(2026, 11, 26, 21, 0, tzinfo=UTC)
-
-
-def plan_of(
-    fake: FakeCluster, desired: Desired | dict[str, Desired], *, only: Iterable[str] | None = None
-) -> Plan:
-    """What the planner would produce for a manual shutdown/restore of every namespace."""
-    namespaces = []
-    for ns in sorted(only or fake.namespaces):
-        want = desired if isinstance(desired, Desired) else desired[ns]
-        ctx = Context(want, NOW, shutdown_by="nights")
-        workloads = sorted(
-            (w for w in fake.workloads.values() if w.namespace == ns),
-            key=lambda w: (w.kind.value, w.name),
-        )
-        actions = tuple(decide(w, ctx) for w in workloads)
-        namespaces.append(NamespacePlan(ns, want, Reason.MANUAL, actions=actions))
-    return Plan(at=NOW, namespaces=tuple(namespaces))
 
 
 def run(fake: FakeCluster, desired: Desired | dict[str, Desired], **kwargs: object) -> RunReport:

@@ -13,9 +13,8 @@ import yaml
 
 from nsshutdown.model import Kind
 from nsshutdown.run import permissions
-from nsshutdown.session import session
+from tests.cli.support import ALWAYS_DOWN, cli, connect_to
 from tests.fakes import FakePreflight
-from tests.unit.test_converge_cli import ALWAYS_DOWN, cli
 
 ROOT = Path(__file__).resolve().parents[2]
 #: What every cluster-wide run needs, as `check` names it.
@@ -32,15 +31,7 @@ EVENTS_NEEDS = {"create events.events.k8s.io", "create events"}
 @pytest.fixture
 def preflight(monkeypatch: pytest.MonkeyPatch) -> FakePreflight:
     fake = FakePreflight(configmaps={("ops", "nsshutdown"): {"schedule.yaml": "version: 1\n"}})
-    connected: list[session.ClusterOptions] = []
-
-    def connect(options: session.ClusterOptions) -> FakePreflight:
-        connected.append(options)
-        return fake
-
-    monkeypatch.setattr(session, "connect_preflight", connect)
-    fake.connected = connected  # type: ignore[attr-defined]
-    return fake
+    return connect_to(monkeypatch, fake, attribute="connect_preflight")
 
 
 def valid_schedule(tmp_path: Path) -> Path:

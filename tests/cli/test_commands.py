@@ -1,0 +1,52 @@
+"""Every command is registered, and a broken command module fails loudly instead of vanishing."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import subprocess
+import sys
+import textwrap
+
+import typer
+
+from nsshutdown import cli
+
+#: The command line users and the CronJob script against (DESIGN.md "Commands").
+COMMANDS = {"run", "shutdown", "restore", "wake", "status", "validate", "plan", "check"}
+
+
+def test_every_cli_module_imports() -> None:
+    for module in pkgutil.iter_modules(cli.__path__, prefix="nsshutdown.cli."):
+        importlib.import_module(module.name)
+
+
+def test_the_full_command_list_is_registered() -> None:
+    from nsshutdown.cli.main import app
+
+    group = typer.main.get_command(app)
+    assert set(group.commands) == COMMANDS  # type: ignore[attr-defined]
+
+
+def test_a_broken_command_module_fails_the_import_instead_of_dropping_commands() -> None:
+    # A fresh interpreter where importing the converge commands raises, as a broken dependency
+    # would: `nsshutdown` must fail at start-up, never come up without `run`.
+    script = textwrap.dedent(
+        """
+        import importlib.abc, sys
+
+        class Broken(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name == "nsshutdown.cli.converge":
+                    raise ImportError("simulated broken dependency")
+                return None
+
+        sys.meta_path.insert(0, Broken())
+        import nsshutdown.cli.main
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode != 0
+    assert "simulated broken dependency" in proc.stderr
