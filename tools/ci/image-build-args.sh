@@ -3,7 +3,8 @@
 #
 #   python-image  the Dockerfile's PYTHON_IMAGE default, pinned to the digest it has now, so
 #                 the build log and the image record exactly which base was used
-#   version       1.2.3 for the tag v1.2.3; else <pyproject version>+<12 hex of the commit>
+#   version       1.2.3 for the tag v1.2.3 (which must be pyproject's version: image-tag.sh);
+#                 else <pyproject version>+<12 hex of the commit>
 #   revision      the commit SHA
 #   created       the commit's time (RFC 3339), so rebuilding a commit gives the same label
 set -euo pipefail
@@ -24,7 +25,7 @@ fi
 
 revision="$(git rev-parse HEAD)"
 if [[ ${GITHUB_REF_TYPE:-} == tag ]]; then
-    version="${GITHUB_REF_NAME#v}"
+    version="$(tools/ci/image-tag.sh)"
 else
     project="$(python3 -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')"
     version="$project+${revision:0:12}"
