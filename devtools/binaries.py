@@ -1,8 +1,10 @@
-"""Locate (or build) the kube-apiserver, etcd and kubectl binaries for the local cluster.
+"""Locate (or build) the Kubernetes binaries for the local cluster and the end-to-end node.
 
 Order: ``$KUBEBUILDER_ASSETS`` (envtest layout), then the cache directory that
 ``tools/k8s/build.sh`` builds into. Building is opt-in because a cold build
-takes tens of minutes.
+takes tens of minutes. The node binaries (controller-manager, scheduler, kubelet,
+kube-proxy) come from the same build; an envtest directory usually lacks them, so
+:func:`find_node_binaries` passes over one that does.
 """
 
 from __future__ import annotations
@@ -15,6 +17,17 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_SCRIPT = REPO_ROOT / "tools" / "k8s" / "build.sh"
+
+
+ENVTEST_BINARIES = ("kube-apiserver", "etcd")
+NODE_BINARIES = (
+    *ENVTEST_BINARIES,
+    "kubectl",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubelet",
+    "kube-proxy",
+)
 
 
 class BinariesNotFoundError(RuntimeError):
@@ -39,9 +52,35 @@ class K8sBinaries:
         path = self.directory / "kubectl"
         return path if os.access(path, os.X_OK) else None
 
+    @property
+    def kubectl_required(self) -> Path:
+        return self._required("kubectl")
 
-def _complete(directory: Path) -> bool:
-    return all(os.access(directory / name, os.X_OK) for name in ("kube-apiserver", "etcd"))
+    @property
+    def kube_controller_manager(self) -> Path:
+        return self._required("kube-controller-manager")
+
+    @property
+    def kube_scheduler(self) -> Path:
+        return self._required("kube-scheduler")
+
+    @property
+    def kubelet(self) -> Path:
+        return self._required("kubelet")
+
+    @property
+    def kube_proxy(self) -> Path:
+        return self._required("kube-proxy")
+
+    def _required(self, name: str) -> Path:
+        path = self.directory / name
+        if not os.access(path, os.X_OK):
+            raise BinariesNotFoundError(f"{name} not found in {self.directory}")
+        return path
+
+
+def _complete(directory: Path, names: tuple[str, ...] = ENVTEST_BINARIES) -> bool:
+    return all(os.access(directory / name, os.X_OK) for name in names)
 
 
 def _run_build_script(*args: str, stream_log: bool) -> tuple[int, str]:
@@ -80,4 +119,22 @@ def find_binaries(*, build: bool = False) -> K8sBinaries:
     code, directory = _run_build_script(stream_log=True)
     if code != 0 or not _complete(Path(directory)):
         raise BinariesNotFoundError(f"tools/k8s/build.sh failed with exit code {code}")
+    return K8sBinaries(Path(directory))
+
+
+def find_node_binaries(*, build: bool = False) -> K8sBinaries:
+    """The directory holding every binary of the end-to-end node (built first when ``build``)."""
+    assets = os.environ.get("KUBEBUILDER_ASSETS")
+    if assets and _complete(Path(assets), NODE_BINARIES):
+        return K8sBinaries(Path(assets))
+    code, directory = _run_build_script("--node", "--print-dir", stream_log=False)
+    if code == 0 and directory and _complete(Path(directory), NODE_BINARIES):
+        return K8sBinaries(Path(directory))
+    if not build:
+        raise BinariesNotFoundError(
+            f"node binaries not found: run tools/k8s/build.sh --node (expected in {directory})"
+        )
+    code, directory = _run_build_script("--node", stream_log=True)
+    if code != 0 or not _complete(Path(directory), NODE_BINARIES):
+        raise BinariesNotFoundError(f"tools/k8s/build.sh --node failed with exit code {code}")
     return K8sBinaries(Path(directory))

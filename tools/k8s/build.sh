@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Build (or reuse) kube-apiserver, kubectl and etcd for the integration tests.
+# Build (or reuse) the Kubernetes binaries for the integration tests and the local node: etcd,
+# kube-apiserver and kubectl (integration tests, demo, benchmarks), kube-controller-manager,
+# kube-scheduler, kubelet and kube-proxy (the end-to-end node, tests/e2e).
 #
 # Binary directory, in order of preference:
 #   1. $KUBEBUILDER_ASSETS, when it holds kube-apiserver and etcd (envtest layout);
@@ -8,6 +10,8 @@
 #
 # The directory is the LAST line of stdout (logs go to stderr):  dir=$(tools/k8s/build.sh)
 # --print-dir prints the expected directory without building; exit 1 if it is not built yet.
+# --node also requires the node binaries: a $KUBEBUILDER_ASSETS holding only the envtest pair
+# (kube-apiserver, etcd) is then passed over for the cache directory.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,7 +20,29 @@ etcd_mod="$here/etcd"
 
 log() { printf 'build.sh: %s\n' "$*" >&2; }
 
-has_bins() { [[ -x "$1/kube-apiserver" && -x "$1/etcd" ]]; }
+# One `go build` for every Kubernetes command: they share most packages, so building them
+# together costs far less than building them one by one.
+k8s_commands=(kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet kube-proxy)
+envtest_bins=(kube-apiserver etcd)
+all_bins=("${k8s_commands[@]}" etcd)
+
+need_node=false
+print_dir=false
+for arg in "$@"; do
+    case "$arg" in
+        --node) need_node=true ;;
+        --print-dir) print_dir=true ;;
+        *) log "unknown argument: $arg"; exit 2 ;;
+    esac
+done
+
+has_bins() { # <dir> <binary>...
+    local dir="$1" bin
+    shift
+    for bin in "$@"; do
+        [[ -x "$dir/$bin" ]] || return 1
+    done
+}
 
 module_version() { # <go.mod> <module path>
     awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2; exit }' "$1"
@@ -28,19 +54,24 @@ sum_hash="$(cat "$api_mod/go.sum" "$etcd_mod/go.sum" | sha256sum | cut -c1-12)"
 cache_root="${NSSHUTDOWN_CACHE:-$HOME/.cache/nsshutdown}"
 bin_dir="$cache_root/k8s-bin/k8s-$k8s_version-etcd-$etcd_version-$sum_hash"
 
-if [[ -n "${KUBEBUILDER_ASSETS:-}" ]] && has_bins "$KUBEBUILDER_ASSETS"; then
+if [[ $need_node == true ]]; then
+    assets_bins=("${all_bins[@]}")
+else
+    assets_bins=("${envtest_bins[@]}")
+fi
+if [[ -n "${KUBEBUILDER_ASSETS:-}" ]] && has_bins "$KUBEBUILDER_ASSETS" "${assets_bins[@]}"; then
     log "using KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS"
     echo "$KUBEBUILDER_ASSETS"
     exit 0
 fi
 
-if [[ "${1:-}" == "--print-dir" ]]; then
+if [[ $print_dir == true ]]; then
     echo "$bin_dir"
-    has_bins "$bin_dir"
+    has_bins "$bin_dir" "${all_bins[@]}"
     exit
 fi
 
-if has_bins "$bin_dir"; then
+if has_bins "$bin_dir" "${all_bins[@]}"; then
     log "reusing $bin_dir"
     echo "$bin_dir"
     exit 0
@@ -68,15 +99,15 @@ done
 export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
 build_flags=(-trimpath -tags "selinux,notest,grpcnotrace")
 start=$SECONDS
-log "building kube-apiserver + kubectl $k8s_version and etcd $etcd_version into $bin_dir"
-log "a cold build takes a few minutes on 2 cores (plus downloading ~1 GB of modules)"
+log "building ${k8s_commands[*]} $k8s_version and etcd $etcd_version into $bin_dir"
+log "a cold build takes tens of minutes on 2 cores (plus downloading ~1 GB of modules)"
 nice -n 10 go build -C "$api_mod" "${build_flags[@]}" -ldflags "$ldflags" -o "$tmp_dir/" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
+    "${k8s_commands[@]/#/k8s.io/kubernetes/cmd/}"
 nice -n 10 go build -C "$etcd_mod" "${build_flags[@]}" -ldflags "-s -w" -o "$tmp_dir/etcd" \
     go.etcd.io/etcd/server/v3
 
 if ! mv -T "$tmp_dir" "$bin_dir" 2>/dev/null; then
-    has_bins "$bin_dir" || { log "could not move $tmp_dir to $bin_dir"; exit 1; }
+    has_bins "$bin_dir" "${all_bins[@]}" || { log "could not move $tmp_dir to $bin_dir"; exit 1; }
     log "another build finished first; using it"
 fi
 log "built in $((SECONDS - start)) s"
