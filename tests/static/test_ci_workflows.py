@@ -140,6 +140,7 @@ def test_release_job_gets_oidc_and_nothing_else_it_does_not_need() -> None:
     job = _load(ROOT / ".github" / "workflows" / "release.yml")["jobs"]["image"]
     assert job["permissions"] == {
         "contents": "read",
+        "packages": "write",  # the GHCR push
         "id-token": "write",
         "security-events": "write",
     }
