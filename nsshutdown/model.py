@@ -34,6 +34,32 @@ class Kind(StrEnum):
     JOB = "Job"
 
 
+@dataclass(frozen=True)
+class CustomKind:
+    """A custom resource kind declared in the schedule (``customKinds``), scaled through the
+    ``spec.replicas`` that its ``scale`` subresource maps: no release needed to add one.
+
+    It carries its own API coordinates, so every layer can handle its workloads like a built-in
+    kind's. ``value`` and ``str()`` are the kind's name, as for :class:`Kind`.
+    """
+
+    name: str
+    group: str
+    version: str
+    resource: str  # the plural, as in the REST path and RBAC rules
+
+    @property
+    def value(self) -> str:
+        return self.name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+#: Any kind a workload can be: built in, or declared in the schedule.
+WorkloadKind = Kind | CustomKind
+
+
 class Desired(StrEnum):
     UP = "up"
     DOWN = "down"
@@ -77,7 +103,7 @@ class Resources:
 
 @dataclass(frozen=True)
 class WorkloadRef:
-    kind: Kind
+    kind: WorkloadKind
     namespace: str
     name: str
 
@@ -106,7 +132,7 @@ class Workload:
     finished: bool = False
 
     @property
-    def kind(self) -> Kind:
+    def kind(self) -> WorkloadKind:
         return self.ref.kind
 
     @property
@@ -135,13 +161,31 @@ class PinningPod:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """A kind the run may not list (403): everywhere (``namespace=None``) or in one namespace."""
+
+    kind: WorkloadKind
+    namespace: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
 class ClusterState:
-    """What ``kube.observe()`` saw; ``kinds`` lists the kinds served (CRDs may be absent)."""
+    """What ``kube.observe()`` saw; ``kinds`` lists the kinds served (CRDs may be absent).
+
+    ``unreadable`` names the kinds the credentials may not list: a namespace that would shut one
+    of them down fails alone instead of the whole run.
+    """
 
     namespaces: tuple[Namespace, ...]
     workloads: tuple[Workload, ...]
-    kinds: frozenset[Kind] = frozenset(Kind)
+    kinds: frozenset[WorkloadKind] = frozenset(Kind)
     pinning_pods: tuple[PinningPod, ...] = ()
+    unreadable: tuple[Unreadable, ...] = ()
+
+    def unreadable_in(self, namespace: str) -> dict[WorkloadKind, str]:
+        """The kinds that cannot be listed in ``namespace``, with why."""
+        return {u.kind: u.reason for u in self.unreadable if u.namespace in (None, namespace)}
 
 
 # --- What the planner decides ------------------------------------------------------------------
@@ -239,6 +283,8 @@ class NamespacePlan:
     next_transition: Transition | None = None
     actions: tuple[Action, ...] = ()
     message: str = ""
+    #: Why the namespace cannot be converged at all: it is left untouched and reported failed.
+    error: str = ""
 
 
 @dataclass(frozen=True)

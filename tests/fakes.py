@@ -33,6 +33,7 @@ from nsshutdown.model import (
     Resources,
     Workload,
     WorkloadEvent,
+    WorkloadKind,
     WorkloadRef,
     apply_patch,
 )
@@ -90,7 +91,7 @@ class FakeCluster:
         workloads: Iterable[Workload] = (),
         *,
         namespaces: Iterable[Namespace] = (),
-        kinds: Collection[Kind] = frozenset(Kind),
+        kinds: Collection[WorkloadKind] = frozenset(Kind),
         configmaps: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
         pinning_pods: Iterable[PinningPod] = (),
     ) -> None:
@@ -98,7 +99,7 @@ class FakeCluster:
         self._lock = threading.RLock()
         self.workloads: dict[WorkloadRef, Workload] = {}
         self.namespaces: dict[str, Namespace] = {ns.name: ns for ns in namespaces}
-        self.kinds = frozenset(kinds)
+        self.kinds: frozenset[WorkloadKind] = frozenset(kinds)
         self.configmaps = dict(configmaps or {})
         self.pinning_pods = tuple(pinning_pods)
         self.writes: list[Write] = []
@@ -145,7 +146,7 @@ class FakeCluster:
     def api_requests(self) -> int:
         return self.requests
 
-    def observe(self, kinds: Collection[Kind], *, pods: bool = False) -> ClusterState:
+    def observe(self, kinds: Collection[WorkloadKind], *, pods: bool = False) -> ClusterState:
         self._request()
         if self.unreachable:
             raise ClusterUnreachableError("cannot reach the API server: fake")
@@ -238,12 +239,12 @@ class FakePreflight:
         self,
         *,
         denied: Collection[str] = (),
-        kinds: Collection[Kind] = frozenset(Kind),
+        kinds: Collection[WorkloadKind] = frozenset(Kind),
         identity: str | None = "system:serviceaccount:nsshutdown:nsshutdown",
         configmaps: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
     ) -> None:
         self.denied = set(denied)
-        self.kinds = frozenset(kinds)
+        self.kinds: frozenset[WorkloadKind] = frozenset(kinds)
         self.who = identity
         self.configmaps = dict(configmaps or {})
         self.asked: list[Permission] = []
@@ -262,8 +263,8 @@ class FakePreflight:
         self.asked.append(permission)
         return str(permission) not in self.denied, ""
 
-    def served_kinds(self) -> frozenset[Kind]:
-        return self.kinds
+    def served_kinds(self, kinds: Collection[WorkloadKind]) -> frozenset[WorkloadKind]:
+        return frozenset(kinds) & self.kinds
 
     def read_configmap(self, namespace: str, name: str, key: str) -> str:
         if (namespace, name) in self.forbidden_configmaps:

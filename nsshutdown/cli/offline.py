@@ -149,7 +149,7 @@ def plan(
     if namespace:
         state = build_offline_state(namespace)
     else:
-        state = session.live_state(kubeconfig=kubeconfig, context=context)
+        state = session.live_state(schedule, kubeconfig=kubeconfig, context=context)
     console = Console(highlight=False)
     if show_week:
         _print_week(schedule, state, at=when, output=output, console=console)

@@ -20,7 +20,7 @@ from typing import Any, Final, Protocol
 
 from nsshutdown import constants as c
 from nsshutdown.kinds.api import KindApi
-from nsshutdown.model import Action, ActionType, Context, Kind, Patch, SkipReason, Workload
+from nsshutdown.model import Action, ActionType, Context, Patch, SkipReason, Workload, WorkloadKind
 
 #: The largest saved count accepted: ``spec.replicas`` is an int32 in every API the tool scales.
 MAX_SAVED_COUNT: Final = 2**31 - 1
@@ -46,7 +46,7 @@ class Mechanism(Protocol):
     """How one kind is scaled down and brought back. One instance per kind, in the registry."""
 
     @property
-    def kind(self) -> Kind: ...
+    def kind(self) -> WorkloadKind: ...
 
     @property
     def api(self) -> KindApi: ...

@@ -4,11 +4,16 @@ A new kind is one entry here, with an existing mechanism (a CRD that keeps its s
 ``spec.replicas`` is a :class:`~nsshutdown.kinds.replicas.ReplicaCount`) or a new module beside
 this one, plus its member of :class:`~nsshutdown.model.Kind`. Lists, patches, Events, the RBAC
 table, ``check``, the savings estimate and the docs all read this table.
+
+Users add custom resources without a release: a :class:`~nsshutdown.model.CustomKind` declared in
+the schedule is scaled by :class:`~nsshutdown.kinds.replicas.ReplicaCount` at the API coordinates
+it carries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from types import MappingProxyType
 from typing import Final
 
@@ -17,7 +22,7 @@ from nsshutdown.kinds.base import Mechanism
 from nsshutdown.kinds.keda import KedaPause
 from nsshutdown.kinds.replicas import ReplicaCount
 from nsshutdown.kinds.suspend import Suspend
-from nsshutdown.model import Kind, Workload
+from nsshutdown.model import CustomKind, Kind, Workload, WorkloadKind
 
 _ALL: tuple[Mechanism, ...] = (
     ReplicaCount(Kind.DEPLOYMENT, KindApi("apps", "v1", "deployments")),
@@ -30,15 +35,24 @@ _ALL: tuple[Mechanism, ...] = (
     ReplicaCount(Kind.ROLLOUT, KindApi("argoproj.io", "v1alpha1", "rollouts")),
 )
 
-MECHANISMS: Final[Mapping[Kind, Mechanism]] = MappingProxyType({m.kind: m for m in _ALL})
+MECHANISMS: Final[Mapping[Kind, Mechanism]] = MappingProxyType(
+    {m.kind: m for m in _ALL if isinstance(m.kind, Kind)}
+)
 
 #: Annotations owned by other projects that some mechanism reads: kept when objects are decoded.
 FOREIGN_KEYS: Final = frozenset().union(*(m.foreign_keys for m in _ALL))
 
 
-def mechanism(kind: Kind) -> Mechanism:
+def mechanism(kind: WorkloadKind) -> Mechanism:
+    if isinstance(kind, CustomKind):
+        return _custom(kind)
     return MECHANISMS[kind]
 
 
 def of(workload: Workload) -> Mechanism:
-    return MECHANISMS[workload.kind]
+    return mechanism(workload.kind)
+
+
+@cache
+def _custom(kind: CustomKind) -> Mechanism:
+    return ReplicaCount(kind, KindApi(kind.group, kind.version, kind.resource))

@@ -24,7 +24,7 @@ from nsshutdown.kinds.base import (
     stamp,
     too_young,
 )
-from nsshutdown.model import Action, ActionType, Context, Kind, Patch, SkipReason, Workload
+from nsshutdown.model import Action, ActionType, Context, Patch, SkipReason, Workload, WorkloadKind
 
 FIELD = "spec.replicas"
 
@@ -43,7 +43,7 @@ def _as_count(raw: Any) -> int | None:
 
 @dataclass(frozen=True)
 class ReplicaCount:
-    kind: Kind
+    kind: WorkloadKind
     api: KindApi
     field: str = FIELD
     foreign_keys: frozenset[str] = frozenset()

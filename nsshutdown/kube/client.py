@@ -26,7 +26,14 @@ from nsshutdown.kube.events import EventSender
 from nsshutdown.kube.observe import Observer
 from nsshutdown.kube.resilience import Limits
 from nsshutdown.kube.transport import MERGE_PATCH, Transport
-from nsshutdown.model import ClusterState, Kind, Patch, Workload, WorkloadEvent, WorkloadRef
+from nsshutdown.model import (
+    ClusterState,
+    Patch,
+    Workload,
+    WorkloadEvent,
+    WorkloadKind,
+    WorkloadRef,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +85,7 @@ class KubeCluster:
     def circuit_open(self) -> bool:
         return self._transport.resilience.breaker.is_open
 
-    def observe(self, kinds: Collection[Kind], *, pods: bool = False) -> ClusterState:
+    def observe(self, kinds: Collection[WorkloadKind], *, pods: bool = False) -> ClusterState:
         try:
             return self._observer.observe(kinds, pods=pods)
         except ApiError as err:

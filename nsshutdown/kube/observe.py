@@ -14,18 +14,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from nsshutdown.errors import NotFoundError
+from nsshutdown.errors import ForbiddenError, NotFoundError
 from nsshutdown.kinds.registry import mechanism
 from nsshutdown.kube import wire
 from nsshutdown.kube.transport import PAGE_SIZE, Transport, page_query
-from nsshutdown.model import ClusterState, Kind, Namespace, PinningPod, Workload
+from nsshutdown.model import ClusterState, Namespace, PinningPod, Unreadable, Workload, WorkloadKind
 
 logger = logging.getLogger(__name__)
 
 _LIVE_PODS = "status.phase!=Succeeded,status.phase!=Failed"
+
+
+@dataclass(frozen=True)
+class _Forbidden:
+    reason: str
 
 
 class Observer:
@@ -34,7 +40,7 @@ class Observer:
         self._concurrency = max(1, concurrency)
         self._scope = tuple(scope)
 
-    def observe(self, kinds: Collection[Kind], *, pods: bool) -> ClusterState:
+    def observe(self, kinds: Collection[WorkloadKind], *, pods: bool) -> ClusterState:
         wanted = sorted(set(kinds), key=lambda k: k.value)
         places: tuple[str | None, ...] = self._scope or (None,)
         with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
@@ -48,13 +54,24 @@ class Observer:
             found = {key: future.result() for key, future in lists.items()}
             return ClusterState(
                 namespaces=tuple(namespaces.result()),
-                workloads=tuple(w for ws in found.values() if ws for w in ws),
+                workloads=tuple(w for ws in found.values() if isinstance(ws, list) for w in ws),
                 kinds=frozenset(k for k in wanted if found[(k, places[0])] is not None),
                 pinning_pods=tuple(pinning.result()) if pinning else (),
+                unreadable=tuple(
+                    Unreadable(kind, where, ws.reason)
+                    for (kind, where), ws in found.items()
+                    if isinstance(ws, _Forbidden)
+                ),
             )
 
-    def _list_kind(self, kind: Kind, namespace: str | None) -> list[Workload] | None:
-        """Every ``kind`` (in ``namespace``, or cluster-wide); ``None`` when it is not served."""
+    def _list_kind(
+        self, kind: WorkloadKind, namespace: str | None
+    ) -> list[Workload] | _Forbidden | None:
+        """Every ``kind`` (in ``namespace``, or cluster-wide); ``None`` when it is not served.
+
+        A 403 is not the end of the run: only the namespaces that need the kind fail (the planner
+        decides which), so a role that lacks a kind no schedule uses still converges the rest.
+        """
         api, custom = mechanism(kind).api, self._transport.custom
         raw = self._transport.raw
 
@@ -75,6 +92,9 @@ class Observer:
         except NotFoundError:
             logger.info("%s is not served by this cluster (no CRD?): skipped", kind)
             return None
+        except ForbiddenError as err:
+            logger.warning("may not list %s%s: %s", api.qualified, where, err)
+            return _Forbidden(f"may not list {api.qualified}{where} (check the ClusterRole)")
 
     def _namespaces(self) -> list[Namespace]:
         if not self._scope:

@@ -7,13 +7,14 @@ reached or refuses the credentials: :class:`~nsshutdown.errors.ClusterUnreachabl
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import quote
 
 from nsshutdown.errors import ApiError, ClusterUnreachableError, ForbiddenError, NotFoundError
-from nsshutdown.kinds.registry import MECHANISMS
+from nsshutdown.kinds.registry import mechanism
 from nsshutdown.kube.client import KubeCluster
-from nsshutdown.model import Kind
+from nsshutdown.model import WorkloadKind
 from nsshutdown.run.permissions import Permission
 
 _REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
@@ -78,11 +79,11 @@ class KubePreflight:
         reason = str(status.get("reason") or status.get("evaluationError") or "")
         return bool(status.get("allowed")), reason
 
-    def served_kinds(self) -> frozenset[Kind]:
-        """The kinds the API server serves (discovery; a CRD that is not installed is absent)."""
+    def served_kinds(self, kinds: Collection[WorkloadKind]) -> frozenset[WorkloadKind]:
+        """Which of ``kinds`` the API server serves (discovery; an absent CRD is not served)."""
         served = set()
-        for kind, mechanism in MECHANISMS.items():
-            api = mechanism.api
+        for kind in kinds:
+            api = mechanism(kind).api
             try:
                 doc = self._call(f"discover {api.api_version}", "GET", f"/apis/{api.api_version}")
             except NotFoundError:

@@ -17,7 +17,15 @@ from typing import Any
 
 from nsshutdown import constants as c
 from nsshutdown.kinds import registry
-from nsshutdown.model import Kind, Namespace, Patch, PinningPod, Resources, Workload, WorkloadRef
+from nsshutdown.model import (
+    Namespace,
+    Patch,
+    PinningPod,
+    Resources,
+    Workload,
+    WorkloadKind,
+    WorkloadRef,
+)
 from nsshutdown.quantity import parse_quantity
 
 logger = logging.getLogger(__name__)
@@ -44,7 +52,7 @@ def _created(meta: Mapping[str, Any]) -> datetime:
     return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
 
 
-def parse_workload(kind: Kind, item: Mapping[str, Any]) -> Workload:
+def parse_workload(kind: WorkloadKind, item: Mapping[str, Any]) -> Workload:
     """One list item (or GET/PATCH response) of ``kind`` as a :class:`Workload`."""
     meta = item.get("metadata") or {}
     mechanism = registry.mechanism(kind)

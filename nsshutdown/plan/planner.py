@@ -27,7 +27,6 @@ from nsshutdown.model import (
     ClusterState,
     Context,
     Desired,
-    Kind,
     Namespace,
     NamespacePlan,
     Plan,
@@ -35,6 +34,7 @@ from nsshutdown.model import (
     SkipReason,
     Transition,
     Workload,
+    WorkloadKind,
 )
 from nsshutdown.plan.decisions import decide
 from nsshutdown.plan.holds import is_stamped
@@ -75,7 +75,8 @@ def plan(
         intent = namespace_intent(
             schedule, ns, now, own_namespace=own_namespace, override=(overrides or {}).get(ns.name)
         )
-        actions = () if intent.hands_off else _workload_actions(
+        error = _unreadable(schedule, intent, state.unreadable_in(ns.name))
+        actions = () if intent.hands_off or error else _workload_actions(
             schedule, intent, by_namespace.get(ns.name, []), state.kinds, now
         )  # fmt: skip
         plans.append(
@@ -86,7 +87,8 @@ def plan(
                 schedule=intent.rule.name if intent.rule else None,
                 next_transition=intent.next_transition,
                 actions=actions,
-                message=intent.message,
+                message=error or intent.message,
+                error=error,
             )
         )
     return Plan(at=now, namespaces=tuple(plans))
@@ -117,6 +119,19 @@ def namespace_intent(
         after = _scheduled(rule, until)
         return Intent(desired, reason, rule, Transition(until, after.desired))
     return _scheduled(rule, now)
+
+
+def _unreadable(schedule: Schedule, intent: Intent, unreadable: Mapping[WorkloadKind, str]) -> str:
+    """Why a namespace that must go down cannot: a kind it shuts down may not be listed.
+
+    Shutting down the rest would leave it half down with no way to see what it holds, so it is
+    left untouched and fails alone. Bringing a namespace up goes ahead with what can be read.
+    """
+    if intent.desired is not Desired.DOWN or intent.hands_off or not unreadable:
+        return ""
+    kinds = intent.rule.kinds if intent.rule else schedule.default_kinds
+    reasons = [unreadable[kind] for kind in kinds if kind in unreadable]
+    return f"not shut down: {'; '.join(reasons)}" if reasons else ""
 
 
 def _scheduled(rule: Rule | None, at: datetime) -> Intent:
@@ -150,10 +165,10 @@ def _workload_actions(
     schedule: Schedule,
     intent: Intent,
     workloads: Iterable[Workload],
-    served: frozenset[Kind],
+    served: frozenset[WorkloadKind],
     now: datetime,
 ) -> tuple[Action, ...]:
-    kinds = set(intent.rule.kinds if intent.rule else schedule.defaults.kinds) & served
+    kinds = set(intent.rule.kinds if intent.rule else schedule.default_kinds) & served
     grace = intent.rule.grace_period if intent.rule else schedule.defaults.grace_period
     workloads = sorted(workloads, key=lambda w: (w.kind.value, w.name))
     keda_targets = {
@@ -178,7 +193,7 @@ _SCHEDULED = frozenset({Reason.WINDOW, Reason.HOLIDAY})
 
 
 def _decide_one(
-    workload: Workload, ctx: Context, kinds: set[Kind], keda_targets: set[tuple[str, str]]
+    workload: Workload, ctx: Context, kinds: set[WorkloadKind], keda_targets: set[tuple[str, str]]
 ) -> Action | None:
     """Restores apply to every held workload whatever its kind; shutdowns only to scheduled kinds.
 

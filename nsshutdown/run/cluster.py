@@ -14,7 +14,14 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Protocol
 
-from nsshutdown.model import ClusterState, Kind, Patch, Workload, WorkloadEvent, WorkloadRef
+from nsshutdown.model import (
+    ClusterState,
+    Patch,
+    Workload,
+    WorkloadEvent,
+    WorkloadKind,
+    WorkloadRef,
+)
 
 
 class Cluster(Protocol):
@@ -23,7 +30,7 @@ class Cluster(Protocol):
         """HTTP requests sent so far (every attempt of every call counts)."""
         ...
 
-    def observe(self, kinds: Collection[Kind], *, pods: bool = False) -> ClusterState:
+    def observe(self, kinds: Collection[WorkloadKind], *, pods: bool = False) -> ClusterState:
         """Namespaces and the workloads of ``kinds`` that the cluster serves, cluster-wide.
 
         ``ClusterState.kinds`` says which of ``kinds`` are served (a CRD may be absent). With

@@ -129,6 +129,8 @@ class _Run:
     def _namespace(
         self, plan: NamespacePlan, annotations: Mapping[str, str | None]
     ) -> NamespaceReport:
+        if plan.error:
+            return NamespaceReport(plan, NamespaceStatus.FAILED, error=plan.error)
         if not annotations and not any(a.writes for a in plan.actions):
             return _finish(plan, _Progress([_skipped(a) for a in plan.actions], []))
         if self.circuit_open.is_set():

@@ -25,6 +25,7 @@ from typing import Final
 
 from nsshutdown.kinds.api import WORKLOAD_VERBS
 from nsshutdown.kinds.registry import MECHANISMS
+from nsshutdown.model import CustomKind
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,11 @@ EVENTS: Final = (
 CONFIGMAP: Final = Need("", "configmaps", ("get",), "--configmap: read the schedule")
 
 
+def custom_need(kind: CustomKind) -> Need:
+    """What a declared custom kind needs: the built-in kinds' verbs on its own resource."""
+    return Need(kind.group, kind.resource, WORKLOAD_VERBS, f"list, re-read and scale {kind}s")
+
+
 @dataclass(frozen=True)
 class Permission:
     """One verb on one resource, cluster-wide (``namespace=""``) or in one namespace."""
@@ -78,9 +84,14 @@ def required(
     scope: Sequence[str] = (),
     events: bool = False,
     configmap: tuple[str, str] | None = None,
+    custom_kinds: Sequence[CustomKind] = (),
 ) -> list[Permission]:
-    """Every permission a run with these options needs; ``configmap`` is (namespace, name)."""
-    needs = [*RUN, *(EVENTS if events else ())]
+    """Every permission a run with these options needs; ``configmap`` is (namespace, name).
+
+    ``custom_kinds`` (the schedule's ``customKinds``) are listed, re-read and patched like the
+    built-in kinds, so each needs the same verbs on its own resource.
+    """
+    needs = [*RUN, *(custom_need(kind) for kind in custom_kinds), *(EVENTS if events else ())]
     wanted: list[Permission] = []
     for need in needs:
         if not scope:

@@ -11,6 +11,7 @@ Everything is checked here, once, before the cluster is touched; every problem i
 
 from __future__ import annotations
 
+import difflib
 import logging
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,13 +21,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from nsshutdown.errors import ConfigError
-from nsshutdown.model import Kind, Namespace
+from nsshutdown.model import CustomKind, Kind, Namespace, WorkloadKind
 from nsshutdown.schedule import sourcemap
 from nsshutdown.schedule.fields import (
+    ApiGroup,
+    ApiVersion,
     CronExpr,
     Duration,
     Glob,
+    KindName,
     Kinds,
+    ResourceName,
     RuleName,
     SelectorField,
     TimeZoneName,
@@ -36,7 +41,8 @@ from nsshutdown.schedule.sourcemap import Problem
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_KINDS = (Kind.DEPLOYMENT, Kind.STATEFULSET, Kind.CRONJOB)
+DEFAULT_KINDS: tuple[str, ...] = (Kind.DEPLOYMENT, Kind.STATEFULSET, Kind.CRONJOB)
+_BUILTIN = {kind.value: kind for kind in Kind}
 #: A workload younger than this is left alone: someone is probably still deploying it.
 DEFAULT_GRACE_PERIOD = timedelta(minutes=15)
 
@@ -58,6 +64,18 @@ class Defaults(_FileModel):
     timezone: TimeZoneName = "UTC"
     kinds: Kinds = DEFAULT_KINDS
     grace_period: Duration = DEFAULT_GRACE_PERIOD
+
+
+class CustomKindSpec(_FileModel):
+    """A custom resource scaled through ``spec.replicas``, named in ``kinds`` by its ``kind``."""
+
+    kind: KindName
+    group: ApiGroup
+    version: ApiVersion
+    resource: ResourceName
+
+    def resolved(self) -> CustomKind:
+        return CustomKind(self.kind, self.group, self.version, self.resource)
 
 
 class Window(_FileModel):
@@ -96,6 +114,7 @@ class _ScheduleSpec(_FileModel):
     version: Literal[1]
     defaults: Defaults = Field(default_factory=Defaults)
     exclude_namespaces: tuple[Glob, ...] = ()
+    custom_kinds: tuple[CustomKindSpec, ...] = ()
     schedules: tuple[_RuleSpec, ...] = ()
 
 
@@ -103,7 +122,7 @@ class _ScheduleSpec(_FileModel):
 
 
 class _Resolved(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
 
 class Rule(_Resolved):
@@ -114,7 +133,7 @@ class Rule(_Resolved):
     timezone: str
     windows: tuple[Window, ...]
     holidays: tuple[date, ...]
-    kinds: tuple[Kind, ...]
+    kinds: tuple[WorkloadKind, ...]
     grace_period: timedelta
 
     def matches(self, ns: Namespace) -> bool:
@@ -125,6 +144,15 @@ class Schedule(_Resolved):
     defaults: Defaults = Field(default_factory=Defaults)
     exclude_namespaces: tuple[str, ...] = ()
     schedules: tuple[Rule, ...] = ()
+    #: ``defaults.kinds`` resolved: what a namespace no schedule owns is shut down as (by hand).
+    default_kinds: tuple[WorkloadKind, ...] = tuple(_BUILTIN[name] for name in DEFAULT_KINDS)
+    #: ``customKinds``: listed and restored by every run, like the built-in kinds.
+    custom_kinds: tuple[CustomKind, ...] = ()
+
+    @property
+    def kinds(self) -> tuple[WorkloadKind, ...]:
+        """Every kind a run reads: all built-in kinds and every declared custom one."""
+        return (*Kind, *self.custom_kinds)
 
     def is_excluded(self, name: str) -> bool:
         return matches_any(name, self.exclude_namespaces)
@@ -136,6 +164,14 @@ class Schedule(_Resolved):
 
 def _resolve(spec: _ScheduleSpec) -> Schedule:
     defaults = spec.defaults
+    known: dict[str, WorkloadKind] = {
+        **_BUILTIN,
+        **{custom.kind: custom.resolved() for custom in spec.custom_kinds},
+    }
+
+    def kinds(names: tuple[str, ...]) -> tuple[WorkloadKind, ...]:
+        return tuple(known[name] for name in names)
+
     rules = tuple(
         Rule(
             name=rule.name,
@@ -143,17 +179,23 @@ def _resolve(spec: _ScheduleSpec) -> Schedule:
             timezone=rule.timezone or defaults.timezone,
             windows=rule.windows,
             holidays=tuple(sorted(set(rule.holidays))),
-            kinds=rule.kinds or defaults.kinds,
+            kinds=kinds(rule.kinds or defaults.kinds),
             grace_period=defaults.grace_period if rule.grace_period is None else rule.grace_period,
         )
         for rule in spec.schedules
     )
-    return Schedule(defaults=defaults, exclude_namespaces=spec.exclude_namespaces, schedules=rules)
+    return Schedule(
+        defaults=defaults,
+        exclude_namespaces=spec.exclude_namespaces,
+        schedules=rules,
+        default_kinds=kinds(defaults.kinds),
+        custom_kinds=tuple(custom.resolved() for custom in spec.custom_kinds),
+    )
 
 
 def _semantic_problems(spec: _ScheduleSpec) -> list[Problem]:
     """Checks that span several fields, which pydantic reports without a useful path."""
-    problems = []
+    problems = _kind_problems(spec)
     first_index: dict[str, int] = {}
     for i, rule in enumerate(spec.schedules):
         where: sourcemap.Path = ("schedules", i)
@@ -173,6 +215,41 @@ def _semantic_problems(spec: _ScheduleSpec) -> list[Problem]:
                 message = "shutdown and startup are the same, so this window never opens"
                 problems.append(Problem((*where, "windows", j), message))
     return problems
+
+
+def _kind_problems(spec: _ScheduleSpec) -> list[Problem]:
+    """Every kind named is built in or declared under ``customKinds``, and declared once."""
+    problems = []
+    declared: dict[str, int] = {}
+    for i, custom in enumerate(spec.custom_kinds):
+        where: sourcemap.Path = ("customKinds", i, "kind")
+        if custom.kind in _BUILTIN:
+            problems.append(Problem(where, f'"{custom.kind}" is a built-in kind: remove it here'))
+        elif custom.kind in declared:
+            message = (
+                f'"{custom.kind}" is declared twice (also customKinds[{declared[custom.kind]}])'
+            )
+            problems.append(Problem(where, message))
+        declared.setdefault(custom.kind, i)
+    known = [*_BUILTIN, *declared]
+    named: list[tuple[sourcemap.Path, tuple[str, ...] | None]] = [
+        (("defaults", "kinds"), spec.defaults.kinds),
+        *((("schedules", i, "kinds"), rule.kinds) for i, rule in enumerate(spec.schedules)),
+    ]
+    for path, names in named:
+        for j, name in enumerate(names or ()):
+            if name not in known:
+                problems.append(Problem((*path, j), _unknown_kind(name, known)))
+    return problems
+
+
+def _unknown_kind(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f' (did you mean "{close[0]}"?)' if close else ""
+    return (
+        f'unknown kind "{name}"{hint}. Built in: {", ".join(_BUILTIN)}; declare a custom'
+        " resource under customKinds"
+    )
 
 
 # --- loading --------------------------------------------------------------------------------------

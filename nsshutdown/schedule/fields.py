@@ -15,7 +15,6 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator
 
 from nsshutdown import constants as c
-from nsshutdown.model import Kind
 from nsshutdown.schedule import cron
 from nsshutdown.schedule.selection import Selector, glob_problem, parse_selector
 from nsshutdown.timeutil import parse_duration
@@ -77,10 +76,48 @@ def to_selector(value: object) -> Selector | None:
     return parse_selector(value)
 
 
-def _check_kinds(kinds: tuple[Kind, ...]) -> tuple[Kind, ...]:
+def _check_kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
     if not kinds:
         raise ValueError("list at least one kind")
     return tuple(dict.fromkeys(kinds))
+
+
+def _check_kind_name(name: str) -> str:
+    """A kind as Kubernetes spells it: CamelCase ASCII letters and digits, starting upper-case."""
+    if not (0 < len(name) <= 63 and name.isascii() and name.isalnum() and name[0].isupper()):
+        raise ValueError(f'"{name}" is not a kind name such as "Deployment" (CamelCase letters)')
+    return name
+
+
+def _check_api_group(group: str) -> str:
+    """A custom resource's API group: a DNS subdomain with at least one dot (``apps.kruise.io``)."""
+    labels = group.split(".")
+    ok = len(group) <= 253 and len(labels) > 1 and all(_is_dns_label(label) for label in labels)
+    if not ok:
+        raise ValueError(f'"{group}" is not an API group such as "apps.kruise.io"')
+    return group
+
+
+def _check_version(version: str) -> str:
+    if not (_is_dns_label(version) and version[0] == "v"):
+        raise ValueError(f'"{version}" is not an API version such as "v1" or "v1alpha1"')
+    return version
+
+
+def _check_resource(resource: str) -> str:
+    if not _is_dns_label(resource):
+        raise ValueError(f'"{resource}" is not a resource name such as "clonesets" (the plural)')
+    return resource
+
+
+def _is_dns_label(text: str) -> bool:
+    return (
+        0 < len(text) <= 63
+        and text.isascii()
+        and all(ch.islower() or ch.isdigit() or ch == "-" for ch in text)
+        and text[0].isalnum()
+        and text[-1].isalnum()
+    )
 
 
 def _check_name(name: str) -> str:
@@ -96,7 +133,11 @@ TimeZoneName = Annotated[str, AfterValidator(check_zone)]
 CronExpr = Annotated[str, AfterValidator(check_cron)]
 Duration = Annotated[timedelta, BeforeValidator(_to_duration)]
 Glob = Annotated[str, AfterValidator(_check_glob)]
-Kinds = Annotated[tuple[Kind, ...], AfterValidator(_check_kinds)]
+KindName = Annotated[str, AfterValidator(_check_kind_name)]
+Kinds = Annotated[tuple[KindName, ...], AfterValidator(_check_kinds)]
+ApiGroup = Annotated[str, AfterValidator(_check_api_group)]
+ApiVersion = Annotated[str, AfterValidator(_check_version)]
+ResourceName = Annotated[str, AfterValidator(_check_resource)]
 RuleName = Annotated[str, AfterValidator(_check_name)]
 
 SelectorField = Annotated[Selector | None, BeforeValidator(to_selector)]

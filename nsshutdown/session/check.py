@@ -13,7 +13,7 @@ reached or refuses the credentials, else 2 when any other check fails, else 0.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import groupby
@@ -26,7 +26,7 @@ from nsshutdown.errors import (
     ExitCode,
     NotFoundError,
 )
-from nsshutdown.model import Kind
+from nsshutdown.model import Kind, WorkloadKind
 from nsshutdown.observe.push_options import MetricsOptions
 from nsshutdown.observe.pushgateway import read_password, ready
 from nsshutdown.run.permissions import Permission, required
@@ -55,7 +55,7 @@ class Preflight(Protocol):
     def server_version(self) -> str: ...
     def identity(self) -> str | None: ...
     def allowed(self, permission: Permission) -> tuple[bool, str]: ...
-    def served_kinds(self) -> frozenset[Kind]: ...
+    def served_kinds(self, kinds: Collection[WorkloadKind]) -> frozenset[WorkloadKind]: ...
     def read_configmap(self, namespace: str, name: str, key: str) -> str: ...
 
 
@@ -75,9 +75,10 @@ def exit_code(results: list[CheckResult]) -> ExitCode:
 
 def run_checks(options: CheckOptions, *, connect: Callable[[], Preflight]) -> list[CheckResult]:
     """Every check; an API server that stops answering skips the rest of the cluster checks."""
-    results = list(_schedule_file(options.source))
+    result, schedule = _schedule_file(options.source)
+    results = [result] if result is not None else []
     try:
-        results += _cluster_checks(options, connect())
+        results += _cluster_checks(options, connect(), schedule)
     except (ClusterUnreachableError, ApiError) as err:  # ApiError: 5xx that outlasted the retries
         unreachable = ExitCode.UNREACHABLE
         results.append(CheckResult("api", "API server", Status.FAIL, str(err), code=unreachable))
@@ -91,24 +92,33 @@ def run_checks(options: CheckOptions, *, connect: Callable[[], Preflight]) -> li
     return results
 
 
-def _schedule_file(source: ScheduleSource) -> Iterator[CheckResult]:
+def _schedule_file(source: ScheduleSource) -> tuple[CheckResult | None, Schedule | None]:
     path = source.file
-    if path is None and source.configmap is None:
-        yield CheckResult("schedule", "", Status.SKIP, "give --schedule or --configmap to check it")
-    elif path is not None:
-        yield _schedule_result(str(path), lambda: load_schedule(path))
+    if path is not None:
+        return _schedule_result(str(path), lambda: load_schedule(path))
+    if source.configmap is None:
+        skip = CheckResult(
+            "schedule", "", Status.SKIP, "give --schedule or --configmap to check it"
+        )
+        return skip, None
+    return None, None  # read from the cluster, with the cluster checks
 
 
-def _schedule_result(subject: str, load: Callable[[], Schedule]) -> CheckResult:
+def _schedule_result(
+    subject: str, load: Callable[[], Schedule]
+) -> tuple[CheckResult, Schedule | None]:
     try:
         schedule = load()
     except ConfigError as err:
-        return CheckResult("schedule", subject, Status.FAIL, str(err), code=ExitCode.BAD_INPUT)
+        fail = CheckResult("schedule", subject, Status.FAIL, str(err), code=ExitCode.BAD_INPUT)
+        return fail, None
     names = ", ".join(rule.name for rule in schedule.schedules) or "none"
-    return CheckResult("schedule", subject, Status.PASS, f"valid; schedules: {names}")
+    return CheckResult("schedule", subject, Status.PASS, f"valid; schedules: {names}"), schedule
 
 
-def _cluster_checks(options: CheckOptions, cluster: Preflight) -> list[CheckResult]:
+def _cluster_checks(
+    options: CheckOptions, cluster: Preflight, schedule: Schedule | None
+) -> list[CheckResult]:
     version = cluster.server_version()
     results = [CheckResult("api", "API server", Status.PASS, f"reachable, Kubernetes {version}")]
     who = cluster.identity()
@@ -121,11 +131,17 @@ def _cluster_checks(options: CheckOptions, cluster: Preflight) -> list[CheckResu
     if options.source.configmap is not None:
         namespace, name, key = parse_configmap_ref(options.source.configmap)
         configmap = (namespace, name)
-        results.append(_configmap_schedule(cluster, namespace, name, key))
-    wanted = required(scope=options.scope, events=options.events, configmap=configmap)
+        result, schedule = _configmap_schedule(cluster, namespace, name, key)
+        results.append(result)
+    # Custom kinds are known only from a schedule that loads; without one, the built-in kinds.
+    custom = schedule.custom_kinds if schedule is not None else ()
+    wanted = required(
+        scope=options.scope, events=options.events, configmap=configmap, custom_kinds=custom
+    )
     results += _permissions(cluster, wanted)
-    served = cluster.served_kinds()
-    for kind in Kind:
+    kinds = (*Kind, *custom)
+    served = cluster.served_kinds(kinds)
+    for kind in kinds:
         if kind in served:
             results.append(CheckResult("kind", kind.value, Status.PASS, "served"))
         else:
@@ -134,14 +150,17 @@ def _cluster_checks(options: CheckOptions, cluster: Preflight) -> list[CheckResu
     return results
 
 
-def _configmap_schedule(cluster: Preflight, namespace: str, name: str, key: str) -> CheckResult:
+def _configmap_schedule(
+    cluster: Preflight, namespace: str, name: str, key: str
+) -> tuple[CheckResult, Schedule | None]:
     subject = f"configmap {namespace}/{name}:{key}"
     try:
         text = cluster.read_configmap(namespace, name, key)
     except NotFoundError as err:
-        return CheckResult("schedule", subject, Status.FAIL, str(err), code=ExitCode.BAD_INPUT)
+        fail = CheckResult("schedule", subject, Status.FAIL, str(err), code=ExitCode.BAD_INPUT)
+        return fail, None
     except ApiError as err:
-        return CheckResult("schedule", subject, Status.FAIL, f"cannot read it: {err}")
+        return CheckResult("schedule", subject, Status.FAIL, f"cannot read it: {err}"), None
     return _schedule_result(subject, lambda: load_schedule_text(text, source=subject))
 
 

@@ -20,7 +20,7 @@ from nsshutdown import constants as c
 from nsshutdown.errors import ConfigError, NotFoundError, UsageError
 from nsshutdown.kube import KubeCluster, Limits
 from nsshutdown.kube.preflight import KubePreflight
-from nsshutdown.model import ClusterState, Desired, Kind, Namespace, Plan
+from nsshutdown.model import ClusterState, Desired, Namespace, Plan
 from nsshutdown.plan import planner
 from nsshutdown.run.cluster import Cluster
 from nsshutdown.run.executor import NamespaceAnnotations, execute
@@ -65,9 +65,12 @@ def live_namespaces(options: ClusterOptions) -> tuple[Namespace, ...]:
     return connect(options).observe(()).namespaces
 
 
-def live_state(*, kubeconfig: Path | None = None, context: str | None = None) -> ClusterState:
+def live_state(
+    schedule: Schedule, *, kubeconfig: Path | None = None, context: str | None = None
+) -> ClusterState:
     """The cluster as ``run`` sees it: ``plan`` without ``--namespace`` plans against it."""
-    return connect(ClusterOptions(kubeconfig=kubeconfig, context=context)).observe(frozenset(Kind))
+    options = ClusterOptions(kubeconfig=kubeconfig, context=context)
+    return connect(options).observe(schedule.kinds)
 
 
 @dataclass
@@ -86,7 +89,7 @@ class Session:
 
     def observe(self, *, pods: bool = False) -> ClusterState:
         """Every kind, whatever the schedule names: a kind dropped from it must still restore."""
-        return self.cluster.observe(frozenset(Kind), pods=pods)
+        return self.cluster.observe(self.schedule.kinds, pods=pods)
 
     def plan(
         self,

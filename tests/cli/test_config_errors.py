@@ -55,7 +55,32 @@ CASES: dict[str, tuple[str, int, str, str]] = {
     "duration-as-number": (HEAD + "defaults:\n  gracePeriod: 15\n", 3, "defaults.gracePeriod",
                            "expected a duration"),
     "unknown-kind": (HEAD + "defaults:\n  kinds: [Deployment, Pod]\n", 3, "defaults.kinds[1]",
-                     "'Deployment'"),
+                     'unknown kind "Pod". Built in: Deployment'),
+    "misspelt-kind": (HEAD + "defaults:\n  kinds: [Deploymnet]\n", 3, "defaults.kinds[0]",
+                      'did you mean "Deployment"?'),
+    "kind-not-camelcase": (HEAD + "defaults:\n  kinds: [deployment]\n", 3, "defaults.kinds[0]",
+                           "is not a kind name"),
+    # --- customKinds
+    "custom-kind-is-builtin": (
+        HEAD + "customKinds:\n  - {kind: Deployment, group: apps.example.com, version: v1,"
+        " resource: deployments}\n", 3, "customKinds[0].kind", "is a built-in kind"),
+    "custom-kind-twice": (
+        HEAD + "customKinds:\n"
+        "  - {kind: CloneSet, group: apps.kruise.io, version: v1alpha1, resource: clonesets}\n"
+        "  - {kind: CloneSet, group: apps.kruise.io, version: v1beta1, resource: clonesets}\n",
+        4, "customKinds[1].kind", "declared twice (also customKinds[0])"),
+    "custom-kind-bad-group": (
+        HEAD + "customKinds:\n  - {kind: CloneSet, group: Kruise, version: v1alpha1,"
+        " resource: clonesets}\n", 3, "customKinds[0].group", "is not an API group"),
+    "custom-kind-bad-version": (
+        HEAD + "customKinds:\n  - {kind: CloneSet, group: apps.kruise.io, version: 1,"
+        " resource: clonesets}\n", 3, "customKinds[0].version", ""),
+    "custom-kind-bad-resource": (
+        HEAD + "customKinds:\n  - {kind: CloneSet, group: apps.kruise.io, version: v1alpha1,"
+        " resource: CloneSets}\n", 3, "customKinds[0].resource", "is not a resource name"),
+    "custom-kind-missing-field": (
+        HEAD + "customKinds:\n  - {kind: CloneSet, group: apps.kruise.io, version: v1}\n",
+        3, "customKinds[0].resource", "required"),
     "no-kinds": (HEAD + "defaults:\n  kinds: []\n", 3, "defaults.kinds", "at least one kind"),
     # --- schedules
     "schedule-not-a-mapping": (HEAD + "schedules:\n  - dev\n", 3, "schedules[0]",

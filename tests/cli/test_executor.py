@@ -14,11 +14,14 @@ from nsshutdown.model import (
     Kind,
     Resources,
     SkipReason,
+    Unreadable,
     Workload,
     WorkloadRef,
 )
+from nsshutdown.plan.planner import plan
 from nsshutdown.run.executor import execute
 from nsshutdown.run.report import DryRun, NamespaceStatus, Outcome, RunReport
+from nsshutdown.schedule.config import load_schedule_text
 from tests.cli.support import NOW, plan_of
 from tests.fakes import FakeCluster, workload
 
@@ -347,3 +350,59 @@ def test_keda_pause_value_that_is_not_a_count_is_left_for_a_human(prior: str) ->
     assert dict(fake.get("worker", kind=Kind.SCALEDOBJECT).annotations) == {
         c.KEDA_PAUSED_REPLICAS: prior
     }
+
+
+# --- a kind the credentials may not list ---------------------------------------------------------
+
+UNREADABLE_SCHEDULE = """
+version: 1
+defaults: {gracePeriod: 0s}
+schedules:
+  - name: batch
+    namespaces: {names: [dev-a]}
+    kinds: [Deployment, Job]
+    windows: [{shutdown: "* * * * *", startup: "0 0 1 1 *"}]
+  - name: web
+    namespaces: {names: [dev-b]}
+    windows: [{shutdown: "* * * * *", startup: "0 0 1 1 *"}]
+"""
+
+
+def test_a_namespace_shutting_down_an_unreadable_kind_fails_alone_and_untouched() -> None:
+    fake = FakeCluster(
+        [workload("api", replicas=2), workload("web", namespace="dev-b", replicas=3)]
+    )
+    state = replace(
+        fake.observe(frozenset(Kind)),
+        unreadable=(Unreadable(Kind.JOB, None, "may not list jobs.batch"),),
+    )
+    schedule = load_schedule_text(UNREADABLE_SCHEDULE, source="test")
+    planned = plan(schedule, state, NOW)
+    dev_a = next(ns for ns in planned.namespaces if ns.namespace == "dev-a")
+    assert dev_a.actions == ()
+    assert dev_a.error == "not shut down: may not list jobs.batch"
+
+    report = execute(planned, fake)
+
+    assert status(report, "dev-a") is NamespaceStatus.FAILED
+    assert fake.get("api").replicas == 2
+    assert status(report, "dev-b") is NamespaceStatus.CONVERGED
+    assert fake.get("web", namespace="dev-b").replicas == 0
+    assert report.exit_code is ExitCode.PARTIAL
+
+
+def test_bringing_a_namespace_up_goes_ahead_without_the_unreadable_kind() -> None:
+    held = workload("api", replicas=0, annotations={c.ORIGINAL_REPLICAS: "2"})
+    fake = FakeCluster([held])
+    state = replace(
+        fake.observe(frozenset(Kind)),
+        unreadable=(Unreadable(Kind.JOB, "dev-a", "may not list jobs.batch in dev-a"),),
+    )
+    wanted_up = (
+        "version: 1\nschedules:\n  - name: batch\n    namespaces: {names: [dev-a]}\n"
+        '    kinds: [Deployment, Job]\n    holidays: ["2001-01-01"]\n'
+    )
+    schedule = load_schedule_text(wanted_up, source="test")
+    report = execute(plan(schedule, state, NOW), fake)
+    assert fake.get("api").replicas == 2
+    assert report.exit_code is ExitCode.OK

@@ -37,6 +37,8 @@ PLURALS = {
     "CronJob": ("batch", "v1", "cronjobs"),
     "ScaledObject": ("keda.sh", "v1alpha1", "scaledobjects"),
     "Rollout": ("argoproj.io", "v1alpha1", "rollouts"),
+    "Job": ("batch", "v1", "jobs"),
+    "CloneSet": ("apps.kruise.io", "v1alpha1", "clonesets"),  # tests/fixtures/crds/cloneset.yaml
 }
 
 
@@ -101,12 +103,13 @@ class World:
         grace: str = "0s",
         kinds: str = "[Deployment, StatefulSet, CronJob, ScaledObject, Rollout]",
         file: str = "schedule.yaml",
+        extra: str = "",
     ) -> Path:
         """A schedule owning this test's namespaces: always down (an open window) or always up."""
         names = list(self.namespaces if names is None else names)
         when = f"windows: [{ALWAYS_DOWN_WINDOW}]" if down else 'holidays: ["2001-01-01"]'
         text = (
-            f"version: 1\ndefaults: {{gracePeriod: {grace}}}\nschedules:\n"
+            f"version: 1\ndefaults: {{gracePeriod: {grace}}}\n{extra}schedules:\n"
             f"  - name: test\n    namespaces: {{names: {json.dumps(names)}}}\n"
             f"    kinds: {kinds}\n    {when}\n"
         )
@@ -239,25 +242,33 @@ def kubeconfig_via(cluster: LocalCluster, port: int, path: Path) -> Path:
 _RESOURCES = (
     ("", ["namespaces"]),
     ("apps", ["deployments", "statefulsets"]),
-    ("batch", ["cronjobs"]),
+    ("batch", ["cronjobs", "jobs"]),
     ("keda.sh", ["scaledobjects"]),
     ("argoproj.io", ["rollouts"]),
 )
 
 
-def _role(name: str, verbs: list[str]) -> client.V1ClusterRole:
+def _role(name: str, verbs: list[str], without: Iterable[str] = ()) -> client.V1ClusterRole:
     rules = [
-        client.V1PolicyRule(api_groups=[group], resources=resources, verbs=verbs)
+        client.V1PolicyRule(
+            api_groups=[group], resources=[r for r in resources if r not in without], verbs=verbs
+        )
         for group, resources in _RESOURCES
     ]
     return client.V1ClusterRole(metadata=client.V1ObjectMeta(name=name), rules=rules)
 
 
 def service_account_kubeconfig(
-    world: World, name: str, *, patch_in: Iterable[str], cluster_wide_read: bool = True
+    world: World,
+    name: str,
+    *,
+    patch_in: Iterable[str],
+    cluster_wide_read: bool = True,
+    without: Iterable[str] = (),
 ) -> Path:
     """A ServiceAccount that may patch only in ``patch_in``, and read everything cluster-wide
-    (or, without ``cluster_wide_read``, read only in ``patch_in``: the namespaced mode).
+    (or, without ``cluster_wide_read``, read only in ``patch_in``: the namespaced mode), on every
+    workload resource but those named in ``without``.
 
     Returns a kubeconfig with its token once the API server enforces the grants.
     """
@@ -265,8 +276,9 @@ def service_account_kubeconfig(
     rbac = client.RbacAuthorizationV1Api(world.api)
     subject = client.RbacV1Subject(kind="ServiceAccount", name=name, namespace=home)
     reader, writer = f"{home}-{name}-read", f"{home}-{name}-patch"
-    rbac.create_cluster_role(_role(reader, ["get", "list"]))
-    rbac.create_cluster_role(_role(writer, ["get", "list", "patch"]))
+    without = list(without)
+    rbac.create_cluster_role(_role(reader, ["get", "list"], without))
+    rbac.create_cluster_role(_role(writer, ["get", "list", "patch"], without))
     if cluster_wide_read:
         rbac.create_cluster_role_binding(
             client.V1ClusterRoleBinding(

@@ -56,7 +56,7 @@ def test_the_admin_passes_every_check(world: World) -> None:
     # the harness serves the KEDA and Argo Rollouts CRDs
     kinds = {r["subject"]: r["status"] for r in result.doc["checks"] if r["check"] == "kind"}
     assert kinds == dict.fromkeys(kinds, "pass")
-    assert len(kinds) == 5
+    assert len(kinds) == 6
 
 
 def test_a_token_that_may_only_list_namespaces_fails_and_is_told_what_is_missing(

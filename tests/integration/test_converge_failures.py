@@ -169,4 +169,4 @@ def test_scope_namespaces_works_with_rbac_granted_per_namespace_only(world: Worl
     assert [ns["namespace"] for ns in result.doc["namespaces"]] == sorted([team_a, team_b])
     assert (world.replicas(team_a, "api"), world.replicas(team_b, "api")) == (0, 0)
     assert world.replicas(outside, "api") == 2
-    assert result.doc["api_requests"] == 2 + 2 * 5 + 2  # 2 namespaces, 5 kinds each, 2 writes
+    assert result.doc["api_requests"] == 2 + 2 * 6 + 2  # 2 namespaces, 6 kinds each, 2 writes

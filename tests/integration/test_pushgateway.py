@@ -28,6 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from devtools import LocalPushgateway, _proc
 from devtools.certs import write_pki
 from devtools.pushgateway import find_pushgateway
+from nsshutdown.model import Kind
 from nsshutdown.observe import logs
 from nsshutdown.observe.logs import LogFormat, LogLevel
 from nsshutdown.observe.metrics import METRIC_NAMES, build_registry, exit_code, push_report
@@ -153,7 +154,7 @@ def test_a_failed_run_drops_gone_namespaces_and_stale_action_counts(
     for name in PER_NAMESPACE:
         assert namespaces_in(seen, name) == {"dev-c"}, name
     actions = [v for (n, _), v in seen.items() if n == "nsshutdown_last_run_actions"]
-    assert len(actions) == 15
+    assert len(actions) == 3 * len(Kind)  # shutdown, restore, release x every built-in kind
     assert set(actions) == {0}
 
 

@@ -12,8 +12,10 @@ from nsshutdown import constants as c
 from nsshutdown.kinds import registry
 from nsshutdown.kinds.base import MAX_SAVED_COUNT, CorruptAnnotationError, parse_count
 from nsshutdown.kube.wire import parse_workload
-from nsshutdown.model import ActionType, Context, Desired, Kind, Patch, SkipReason
+from nsshutdown.model import ActionType, Context, CustomKind, Desired, Kind, Patch, SkipReason
 from nsshutdown.plan.decisions import decide
+from nsshutdown.run.permissions import required
+from nsshutdown.schedule.config import load_schedule_text
 from tests.fakes import LONG_AGO, workload
 
 NOW = datetime(2026, 11, 26, 21, 0, tzinfo=UTC)
@@ -157,3 +159,45 @@ def test_a_cronjob_reads_its_pod_template_below_the_job_template() -> None:
 def test_a_replica_count_the_api_would_not_send_reads_as_absent(replicas: object) -> None:
     item = {"metadata": {"name": "api", "namespace": "dev-a"}, "spec": {"replicas": replicas}}
     assert parse_workload(Kind.DEPLOYMENT, item).replicas is None
+
+
+# --- custom resources declared in the schedule ---------------------------------------------------
+
+CUSTOM = """
+version: 1
+customKinds:
+  - {kind: CloneSet, group: apps.kruise.io, version: v1alpha1, resource: clonesets}
+defaults: {kinds: [Deployment, CloneSet]}
+schedules:
+  - name: dev
+    namespaces: {names: ["dev-*"]}
+    holidays: ["2026-12-24"]
+"""
+CLONESET = CustomKind("CloneSet", "apps.kruise.io", "v1alpha1", "clonesets")
+
+
+def test_a_declared_custom_kind_resolves_in_kinds_and_is_read_by_every_run() -> None:
+    schedule = load_schedule_text(CUSTOM, source="custom")
+    assert schedule.schedules[0].kinds == (Kind.DEPLOYMENT, CLONESET)
+    assert schedule.custom_kinds == (CLONESET,)
+    assert set(schedule.kinds) == {*Kind, CLONESET}
+
+
+def test_a_custom_kind_is_scaled_through_spec_replicas_at_its_own_coordinates() -> None:
+    mechanism = registry.mechanism(CLONESET)
+    assert mechanism.api.qualified == "clonesets.apps.kruise.io"
+    item = {"metadata": {"name": "web", "namespace": "dev-a"}, "spec": {"replicas": 4}}
+    web = parse_workload(CLONESET, item)
+    action = decide(web, DOWN)
+    assert (action.type, action.field, action.from_value, action.to_value) == (
+        ActionType.SHUTDOWN, "spec.replicas", 4, 0,
+    )  # fmt: skip
+    assert action.patch is not None
+    assert action.patch.annotations[c.ORIGINAL_REPLICAS] == "4"
+
+
+def test_a_custom_kind_needs_the_same_verbs_on_its_own_resource() -> None:
+    wanted = {str(p) for p in required(custom_kinds=(CLONESET,))}
+    assert {"get clonesets.apps.kruise.io", "list clonesets.apps.kruise.io"} <= wanted
+    assert "patch clonesets.apps.kruise.io" in wanted
+    assert not any("clonesets" in p for p in {str(p) for p in required()})
