@@ -16,7 +16,6 @@ import typer
 from rich.console import Console
 
 from nsshutdown import __version__
-from nsshutdown import constants as c
 from nsshutdown.cli.app import app, handle_errors
 from nsshutdown.cli.common import (
     ClusterCommand,
@@ -34,12 +33,12 @@ from nsshutdown.cli.options import (
     OutputFormat,
 )
 from nsshutdown.errors import ExitCode, UsageError
-from nsshutdown.model import ActionType, ClusterState, Desired, Plan, Reason
+from nsshutdown.model import ActionType, ClusterState, Desired, Reason
 from nsshutdown.observe import logs
 from nsshutdown.observe.metrics import exit_code, push_report
 from nsshutdown.observe.push_options import MetricsOptions
 from nsshutdown.observe.savings import Prices
-from nsshutdown.plan.holds import holding_namespaces
+from nsshutdown.plan.holds import hold_annotations, holding_namespaces
 from nsshutdown.run.report import RunReport
 from nsshutdown.session.session import ClusterOptions, Session, open_session
 from nsshutdown.views.run import render_report_text, report_to_json
@@ -196,10 +195,10 @@ def _manual(
     names = list(namespaces) if namespaces else holding_namespaces(state)
     _require(state, names)
     plan = session.plan(state, overrides=dict.fromkeys(names, want), only=names)
-    set_key, clear_key = _HOLD_KEYS[want]
-    notes = _notes(
-        state, plan, set_key=set_key, clear_key=clear_key, hold=hold.until if hold else None
-    )
+    notes = hold_annotations(state, plan, want=want, until=hold.until if hold else None)
+    for ns in plan.namespaces:
+        if ns.reason is Reason.EXCLUDED:
+            logger.warning("%s is excluded: left alone %s", ns.namespace, ns.message)
     report = session.execute(
         plan, dry_run=opts.dry_run, run_id=run_id, annotations=notes, events=opts.events
     )
@@ -208,45 +207,10 @@ def _manual(
     _finish(session, report, opts.output, report.exit_code)
 
 
-#: (annotation to set, annotation to clear) when a manual command holds a namespace ``want``.
-_HOLD_KEYS = {
-    Desired.DOWN: (c.KEEP_DOWN_UNTIL, c.KEEP_UP_UNTIL),
-    Desired.UP: (c.KEEP_UP_UNTIL, c.KEEP_DOWN_UNTIL),
-}
-
-
 def _require(state: ClusterState, names: list[str]) -> None:
     missing = sorted(set(names) - {ns.name for ns in state.namespaces})
     if missing:
         raise UsageError(f"no such namespace: {', '.join(missing)}")
-
-
-def _notes(
-    state: ClusterState,
-    plan: Plan,
-    *,
-    set_key: str,
-    clear_key: str,
-    hold: datetime | None = None,
-) -> dict[str, dict[str, str | None]]:
-    """Namespace annotations to write: ``set_key`` = ``hold``, ``clear_key`` removed if present.
-
-    Excluded namespaces (the tool's own, ``excludeNamespaces``, ``exclude: "true"``) get none: a
-    manual command leaves them alone like every run does, and says so.
-    """
-    current = {ns.name: ns.annotations for ns in state.namespaces}
-    notes: dict[str, dict[str, str | None]] = {}
-    for ns in plan.namespaces:
-        if ns.reason is Reason.EXCLUDED:
-            logger.warning("%s is excluded: left alone %s", ns.namespace, ns.message)
-            continue
-        note: dict[str, str | None] = {}
-        if hold is not None:
-            note[set_key] = hold.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if clear_key in current[ns.namespace]:
-            note[clear_key] = None
-        notes[ns.namespace] = note
-    return notes
 
 
 def _warn_schedule_differs(

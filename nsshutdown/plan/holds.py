@@ -6,8 +6,10 @@ Pure functions of observed objects.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from nsshutdown import constants as c
-from nsshutdown.model import ClusterState, Namespace, Workload
+from nsshutdown.model import ClusterState, Desired, Namespace, Plan, Reason, Workload
 
 
 def is_held(workload: Workload) -> bool:
@@ -29,3 +31,34 @@ def holding_namespaces(state: ClusterState) -> list[str]:
     """Namespaces with anything to bring back: a workload carrying our keys, or a down hold."""
     stamped = {w.namespace for w in state.workloads if is_stamped(w)}
     return [ns.name for ns in state.namespaces if ns.name in stamped or is_held_down(ns)]
+
+
+#: (annotation to set, annotation to clear) when a manual command holds a namespace ``want``.
+HOLD_KEYS = {
+    Desired.DOWN: (c.KEEP_DOWN_UNTIL, c.KEEP_UP_UNTIL),
+    Desired.UP: (c.KEEP_UP_UNTIL, c.KEEP_DOWN_UNTIL),
+}
+
+
+def hold_annotations(
+    state: ClusterState, plan: Plan, *, want: Desired, until: datetime | None
+) -> dict[str, dict[str, str | None]]:
+    """Namespace annotations a manual command writes to hold each namespace of ``plan`` ``want``.
+
+    With ``until``, the matching ``keep-*-until`` is set to it; the opposite hold is removed where
+    present (``None`` deletes a key). Excluded namespaces (the tool's own, ``excludeNamespaces``,
+    ``exclude: "true"``) get none: a manual command leaves them alone like every run does.
+    """
+    set_key, clear_key = HOLD_KEYS[want]
+    current = {ns.name: ns.annotations for ns in state.namespaces}
+    notes: dict[str, dict[str, str | None]] = {}
+    for ns in plan.namespaces:
+        if ns.reason is Reason.EXCLUDED:
+            continue
+        note: dict[str, str | None] = {}
+        if until is not None:
+            note[set_key] = until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if clear_key in current.get(ns.namespace, {}):
+            note[clear_key] = None
+        notes[ns.namespace] = note
+    return notes
