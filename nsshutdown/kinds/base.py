@@ -57,6 +57,21 @@ class Mechanism(Protocol):
         ...
 
     @property
+    def saved_key(self) -> str:
+        """The annotation that holds what it had before a shutdown."""
+        ...
+
+    @property
+    def down_means(self) -> str:
+        """What "down" is for this kind, in a few words of Markdown (the docs' kinds table)."""
+        ...
+
+    @property
+    def note(self) -> str:
+        """What else a reader should know about its down and up (the docs' kinds table)."""
+        ...
+
+    @property
     def foreign_keys(self) -> frozenset[str]:
         """Annotations owned by another project that it reads (kept when objects are decoded)."""
         ...

@@ -43,7 +43,10 @@ def paused(workload: Workload) -> int | None:
 class KedaPause:
     kind: Kind
     api: KindApi
+    note: str = ""
     field: str = FIELD
+    saved_key: str = c.ORIGINAL_PAUSED_REPLICAS
+    down_means: str = '`autoscaling.keda.sh/paused-replicas: "0"`'
     foreign_keys: frozenset[str] = frozenset({c.KEDA_PAUSED_REPLICAS})
 
     def observe(self, item: Mapping[str, Any]) -> Observed:

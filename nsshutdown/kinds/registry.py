@@ -28,11 +28,27 @@ _ALL: tuple[Mechanism, ...] = (
     ReplicaCount(Kind.DEPLOYMENT, KindApi("apps", "v1", "deployments")),
     ReplicaCount(Kind.STATEFULSET, KindApi("apps", "v1", "statefulsets")),
     Suspend(
-        Kind.CRONJOB, KindApi("batch", "v1", "cronjobs"), template_path=("jobTemplate", "spec")
+        Kind.CRONJOB,
+        KindApi("batch", "v1", "cronjobs"),
+        template_path=("jobTemplate", "spec"),
+        note="Running Jobs finish; no new ones start.",
     ),
-    Suspend(Kind.JOB, KindApi("batch", "v1", "jobs"), finishes=True),
-    KedaPause(Kind.SCALEDOBJECT, KindApi("keda.sh", "v1alpha1", "scaledobjects")),
-    ReplicaCount(Kind.ROLLOUT, KindApi("argoproj.io", "v1alpha1", "rollouts")),
+    Suspend(
+        Kind.JOB,
+        KindApi("batch", "v1", "jobs"),
+        finishes=True,
+        note="Its running pods stop; resumed, it starts them again. A finished Job is skipped.",
+    ),
+    KedaPause(
+        Kind.SCALEDOBJECT,
+        KindApi("keda.sh", "v1alpha1", "scaledobjects"),
+        note="The workload it drives is skipped (`keda-managed`): KEDA would scale it back.",
+    ),
+    ReplicaCount(
+        Kind.ROLLOUT,
+        KindApi("argoproj.io", "v1alpha1", "rollouts"),
+        note="Its ReplicaSets follow.",
+    ),
 )
 
 MECHANISMS: Final[Mapping[Kind, Mechanism]] = MappingProxyType(

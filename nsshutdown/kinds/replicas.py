@@ -45,7 +45,10 @@ def _as_count(raw: Any) -> int | None:
 class ReplicaCount:
     kind: WorkloadKind
     api: KindApi
+    note: str = ""
     field: str = FIELD
+    saved_key: str = c.ORIGINAL_REPLICAS
+    down_means: str = "`spec.replicas: 0`"
     foreign_keys: frozenset[str] = frozenset()
 
     def observe(self, item: Mapping[str, Any]) -> Observed:

@@ -56,7 +56,10 @@ class Suspend:
     template_path: tuple[str, ...] = ()
     #: Runs to completion (a Job): a finished one has nothing to suspend.
     finishes: bool = False
+    note: str = ""
     field: str = FIELD
+    saved_key: str = c.ORIGINAL_SUSPEND
+    down_means: str = "`spec.suspend: true`"
     foreign_keys: frozenset[str] = frozenset()
 
     def observe(self, item: Mapping[str, Any]) -> Observed:

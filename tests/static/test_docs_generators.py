@@ -317,3 +317,14 @@ def test_script_blocks_yield_their_nsshutdown_lines(
     assert [c.command for c in commands] == ["kubectl get ns", "nsshutdown plan -s x.yaml  # why"]
     assert commands[1].argv == ["nsshutdown", "plan", "-s", "x.yaml"]
     assert commands[1].line == 6
+
+
+def test_the_kinds_table_has_one_row_per_registry_entry() -> None:
+    from nsshutdown_docs import kinds_reference
+
+    from nsshutdown.kinds.registry import MECHANISMS
+
+    lines = kinds_reference.render(kinds_reference.collect())
+    rows = [line for line in lines if line.startswith("| ") and not line.startswith("| kind ")]
+    assert [row.split(" | ")[0].removeprefix("| ") for row in rows] == [str(k) for k in MECHANISMS]
+    assert any("`jobs.batch`" in row and "`original-suspend`" in row for row in rows)

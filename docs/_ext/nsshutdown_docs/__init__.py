@@ -12,6 +12,8 @@ Directives (each takes an optional ``:heading-level:``, default 2):
     every alert of the PrometheusRule manifests, linked to its runbook;
 ``nsshutdown-examples``
     every file in ``examples/``, included verbatim;
+``nsshutdown-kinds``
+    every kind of the kind registry: API, what down means, where the saved value goes;
 ``nsshutdown-rbac PATH...``
     the rules of the Role and ClusterRole manifests at PATH (from the repository root), each with
     the comment that explains it.
@@ -41,6 +43,7 @@ from nsshutdown_docs import (
     alerts_reference,
     cli_reference,
     examples_reference,
+    kinds_reference,
     metrics_reference,
     rbac_reference,
     schedule_reference,
@@ -127,6 +130,14 @@ class ExamplesReference(GeneratedDirective):
         return examples_reference.render(files, root=ROOT, level=level)
 
 
+class KindsReference(GeneratedDirective):
+    what = "kinds table"
+
+    def generate(self, level: int) -> list[str]:
+        del level  # a table, no headings
+        return kinds_reference.render(kinds_reference.collect())
+
+
 class RbacReference(GeneratedDirective):
     what = "RBAC reference"
     required_arguments = 1
@@ -169,5 +180,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("nsshutdown-metrics-reference", MetricsReference)
     app.add_directive("nsshutdown-alerts", AlertsReference)
     app.add_directive("nsshutdown-examples", ExamplesReference)
+    app.add_directive("nsshutdown-kinds", KindsReference)
     app.add_directive("nsshutdown-rbac", RbacReference)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
