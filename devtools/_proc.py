@@ -17,7 +17,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -59,8 +59,13 @@ def _die_with_parent() -> None:
         pass
 
 
-def start(argv: Sequence[str], log_path: Path) -> subprocess.Popen[bytes]:
-    """Start ``argv`` in a new session with stdout and stderr going to ``log_path``."""
+def start(
+    argv: Sequence[str], log_path: Path, *, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``argv`` in a new session with stdout and stderr going to ``log_path``.
+
+    ``env`` replaces the environment (the default inherits this process's).
+    """
     _install_cleanup_handlers()
     # PDEATHSIG fires when the parent *thread* exits, so only use it from the
     # main thread; servers started from worker threads rely on stop()/atexit.
@@ -71,6 +76,7 @@ def start(argv: Sequence[str], log_path: Path) -> subprocess.Popen[bytes]:
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
+            env=dict(env) if env is not None else None,
             start_new_session=True,
             preexec_fn=preexec,  # noqa: PLW1509 - only calls prctl
         )
