@@ -10,10 +10,14 @@ DEV_STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 export NSSHUTDOWN_CACHE ?= $(HOME)/.cache/nsshutdown
 
+# Where every external tool comes from (tools/go/build.sh, the venv). Included first: the rules
+# below and the areas in mk/*.mk use its variables in their prerequisites.
+include mk/tools.mk
+
 LINT_TARGETS := dev lint-python lint-yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help dev lint test test-unit demo bench docs lint-python lint-yaml clean k8s-bin
+.PHONY: help dev lint test test-unit test-cli test-static test-integration demo bench docs lint-python lint-yaml clean k8s-bin
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -31,13 +35,26 @@ k8s-bin:
 	@tools/k8s/build.sh >/dev/null || { [ "$$CI" != true ] && \
 	  echo "warning: local kube-apiserver unavailable; integration tests will skip" >&2; }
 
-test: dev k8s-bin ## all three test tiers (unit, executor/CLI, real API server)
+# The tests run with the project's tools first on PATH (the venv's bin/, as if it were activated,
+# and the Go tools' directories), so a test that runs one by name gets the project's own.
+test test-unit test-cli test-static test-integration: export PATH := $(abspath $(VENV))/bin:$(shell $(GO_TOOLS_BUILD) --bin-path):$(PATH)
+
+test: dev k8s-bin tools ## all three test tiers (unit, executor/CLI, real API server)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
-test-unit: dev ## only the tests that need no external process
-	$(PYTHON) -m pytest -m 'not integration' $(PYTEST_ARGS)
+test-unit: dev ## pure unit tests (tests/unit)
+	$(PYTHON) -m pytest tests/unit $(PYTEST_ARGS)
 
-demo: dev k8s-bin ## run the main job end to end on a throwaway local cluster
+test-cli: dev ## commands and executor against in-memory fakes (tests/cli)
+	$(PYTHON) -m pytest tests/cli $(PYTEST_ARGS)
+
+test-static: dev tools ## docs, CI, manifests, monitoring and layer checks (tests/static)
+	$(PYTHON) -m pytest tests/static $(PYTEST_ARGS)
+
+test-integration: dev k8s-bin tools ## real kube-apiserver, Pushgateway, promtool (tests/integration)
+	$(PYTHON) -m pytest tests/integration $(PYTEST_ARGS)
+
+demo: dev k8s-bin tool-pushgateway ## run the main job end to end on a throwaway local cluster
 	$(PYTHON) -m devtools.demo
 
 bench: dev k8s-bin ## benchmark runs over 10,000 workloads on the local API server
@@ -54,6 +71,6 @@ lint-yaml: dev
 clean: ## remove local build and test leftovers and .venv (never the binary cache)
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis docs/_build $(VENV)
 
--include mk/*.mk
+-include $(filter-out mk/tools.mk,$(wildcard mk/*.mk))
 
 lint: $(LINT_TARGETS) ## ruff, mypy --strict, yamllint and every validator

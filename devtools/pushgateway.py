@@ -1,8 +1,7 @@
-"""A real Prometheus Pushgateway (Debian's ``prometheus-pushgateway``) on a loopback port."""
+"""A real Prometheus Pushgateway on a loopback port: the one `make tools` builds (see tools.py)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -13,29 +12,19 @@ from pathlib import Path
 from types import TracebackType
 
 from devtools import _proc
+from devtools.tools import ToolNotFoundError, find_tool
 
-DEFAULT_BINARY = "/usr/bin/prometheus-pushgateway"
 
-
-class PushgatewayNotFoundError(RuntimeError):
-    """The prometheus-pushgateway binary is not installed."""
+class PushgatewayNotFoundError(ToolNotFoundError):
+    """The Pushgateway binary is not built (``make tools``) and ``$PUSHGATEWAY_BIN`` is unset."""
 
 
 def find_pushgateway() -> Path:
-    """``$PUSHGATEWAY_BIN``, then ``prometheus-pushgateway`` or ``pushgateway`` on PATH."""
-    candidates = [
-        os.environ.get("PUSHGATEWAY_BIN"),
-        shutil.which("prometheus-pushgateway"),
-        shutil.which("pushgateway"),
-        DEFAULT_BINARY,
-    ]
-    for candidate in candidates:
-        if candidate and os.access(candidate, os.X_OK):
-            return Path(candidate)
-    raise PushgatewayNotFoundError(
-        "prometheus-pushgateway not found: apt-get install prometheus-pushgateway"
-        " (or set PUSHGATEWAY_BIN)"
-    )
+    """``$PUSHGATEWAY_BIN``, else the Pushgateway that ``make tools`` builds."""
+    try:
+        return find_tool("pushgateway")
+    except ToolNotFoundError as err:
+        raise PushgatewayNotFoundError(str(err)) from None
 
 
 def _ready(url: str) -> bool:
@@ -80,7 +69,7 @@ class LocalPushgateway:
                 [
                     str(binary),
                     f"--web.listen-address=127.0.0.1:{self.port}",
-                    "--persistence.file=",  # Debian's default persists under /var/lib
+                    "--persistence.file=",  # in memory only: nothing outlives the test
                     "--web.enable-admin-api",  # lets tests wipe all groups
                     "--log.level=warn",
                 ],

@@ -34,7 +34,6 @@ CHECKOV_VENV := $(NSSHUTDOWN_CACHE)/tools/checkov-$(CHECKOV_VERSION)
 CHECKOV ?= $(CHECKOV_VENV)/bin/checkov
 # --skip-download: offline; never fetch policies or guidelines from a vendor API.
 CHECKOV_FLAGS := --compact --quiet --skip-download
-HADOLINT ?= hadolint
 
 $(CHECKOV_VENV)/bin/checkov:
 	$(PYTHON) -m venv $(CHECKOV_VENV)
@@ -63,5 +62,5 @@ lint-manifests: render-manifests $(if $(filter $(CHECKOV_VENV)/bin/checkov,$(CHE
 	$(CHECKOV) $(CHECKOV_FLAGS) --framework kubernetes -d $(RENDER_DIR)
 	$(CHECKOV) $(CHECKOV_FLAGS) --framework dockerfile -f Dockerfile
 
-lint-docker:
+lint-docker: dev
 	$(HADOLINT) Dockerfile

@@ -8,7 +8,6 @@ and the maintenance windows become "always" (or "never", to show the mute is wha
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import threading
@@ -25,6 +24,7 @@ import pytest
 import yaml
 
 from devtools import _proc
+from tests.integration.tool_support import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "manifests" / "monitoring" / "alertmanager" / "alertmanager.yaml"
@@ -82,13 +82,7 @@ def webhooks() -> Iterator[Webhooks]:
 
 
 def _binary() -> str:
-    for name in ("prometheus-alertmanager", "alertmanager"):
-        if path := shutil.which(name):
-            return path
-    reason = "alertmanager not found (apt-get install prometheus-alertmanager)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason}; CI=true: the monitoring checks must run", pytrace=False)
-    pytest.skip(reason)
+    return require_tool("alertmanager")
 
 
 def _test_config(webhook_url: str, windows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -8,8 +8,6 @@ alert relies on (push_time_seconds, push_failure_time_seconds) exist for the gro
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,8 +16,9 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from devtools import LocalPushgateway
-from nsshutdown.cli.metrics_options import MetricsOptions
 from nsshutdown.observe.metrics import METRIC_NAMES, push_report
+from nsshutdown.observe.push_options import MetricsOptions
+from tests.integration.tool_support import require_tool
 from tests.reports import scenario
 from tools.monitoring import extract_rules
 from tools.monitoring.catalog import BUILTIN_METRICS
@@ -30,12 +29,7 @@ PUSHGATEWAY_SERIES = {"push_time_seconds", "push_failure_time_seconds"}
 
 
 def _promtool() -> str:
-    if path := shutil.which("promtool"):
-        return path
-    reason = "promtool not found (apt-get install prometheus)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason}; CI=true: the monitoring checks must run", pytrace=False)
-    pytest.skip(reason)
+    return require_tool("promtool")
 
 
 def _scrape(gateway: LocalPushgateway) -> list[tuple[str, dict[str, str], float]]:

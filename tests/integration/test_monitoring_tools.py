@@ -1,5 +1,5 @@
-"""The monitoring manifests through the real tools: promtool (Prometheus 2.42), amtool
-(Alertmanager 0.25) and kubectl kustomize.
+"""The monitoring manifests through the real tools: promtool (Prometheus 3), amtool
+(Alertmanager 0.25, the oldest the configuration supports) and kubectl kustomize.
 
 A missing tool skips these tests locally and fails them when CI=true. Each tool is also run on a
 known-bad input, so a test that "passes" because the tool checks nothing cannot go unnoticed.
@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from devtools.binaries import BinariesNotFoundError, find_binaries
+from tests.integration.tool_support import require_tool
 from tools.monitoring import check_dashboards, extract_rules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,8 +26,6 @@ FIXTURES = ROOT / "tests" / "fixtures" / "monitoring"
 BAD = FIXTURES / "bad"
 ALERTMANAGER = MONITORING / "alertmanager" / "alertmanager.yaml"
 DASHBOARDS = sorted((MONITORING / "dashboards").glob("*.json"))
-
-PACKAGES = {"promtool": "prometheus", "amtool": "prometheus-alertmanager", "kubectl": "kubectl"}
 
 
 def _kubectl() -> str | None:
@@ -40,11 +39,10 @@ def _kubectl() -> str | None:
     return str(built) if built else shutil.which("kubectl")
 
 
-def _tool(name: str) -> str:
-    path = _kubectl() if name == "kubectl" else shutil.which(name)
-    if path:
+def _kubectl_or_skip() -> str:
+    if path := _kubectl():
         return path
-    reason = f"{name} not found (apt-get install {PACKAGES[name]})"
+    reason = "kubectl not found: run `make k8s-bin` (tools/k8s/build.sh) or set $KUBECTL"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{reason}; CI=true: the monitoring checks must run", pytrace=False)
     pytest.skip(reason)
@@ -52,12 +50,12 @@ def _tool(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def promtool() -> str:
-    return _tool("promtool")
+    return require_tool("promtool")
 
 
 @pytest.fixture(scope="module")
 def amtool() -> str:
-    return _tool("amtool")
+    return require_tool("amtool")
 
 
 def _run(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -245,7 +243,7 @@ def test_amtool_verify_receivers_fails_on_a_wrong_expectation(amtool: str) -> No
 
 
 def test_kustomize_renders_dashboards_and_rules() -> None:
-    kubectl = _tool("kubectl")
+    kubectl = _kubectl_or_skip()
     proc = _run(kubectl, "kustomize", str(MONITORING))
     assert proc.returncode == 0, proc.stderr
     docs = list(yaml.safe_load_all(proc.stdout))
@@ -277,7 +275,7 @@ def test_kustomize_renders_dashboards_and_rules() -> None:
 def test_rendered_builtin_kinds_pass_the_kubernetes_schemas(version: str) -> None:
     import kubernetes_validate
 
-    proc = _run(_tool("kubectl"), "kustomize", str(MONITORING))
+    proc = _run(_kubectl_or_skip(), "kustomize", str(MONITORING))
     assert proc.returncode == 0, proc.stderr
     builtin = [
         d for d in yaml.safe_load_all(proc.stdout) if "monitoring.coreos.com" not in d["apiVersion"]
@@ -288,7 +286,7 @@ def test_rendered_builtin_kinds_pass_the_kubernetes_schemas(version: str) -> Non
 
 
 def test_kustomize_renders_the_alertmanager_secret() -> None:
-    kubectl = _tool("kubectl")
+    kubectl = _kubectl_or_skip()
     proc = _run(kubectl, "kustomize", str(MONITORING / "alertmanager"))
     assert proc.returncode == 0, proc.stderr
     (secret,) = yaml.safe_load_all(proc.stdout)

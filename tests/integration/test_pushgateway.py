@@ -1,4 +1,4 @@
-"""Metrics against a real Pushgateway (Debian's 1.5.1): what a scrape sees after each run.
+"""Metrics against a real Pushgateway (`make tools`): what a scrape sees after each run.
 
 Proves the stale-series handling of ``nsshutdown.observe.metrics``: a successful run replaces the
 group, a failed one keeps the previous success time, and nothing a run no longer reports

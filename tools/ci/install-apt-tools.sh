@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
-# Install the Debian/Ubuntu packages that `make lint` and `make test` call, when missing.
+# Install Debian/Ubuntu packages when missing:  tools/ci/install-apt-tools.sh PKG...
 #
-#   tools/ci/install-apt-tools.sh            # the default set below
-#   tools/ci/install-apt-tools.sh PKG...     # only these
-#
-# Default set: shellcheck (actionlint checks `run:` scripts with it), prometheus (promtool),
-# prometheus-alertmanager (amtool) and prometheus-pushgateway (the integration tests start
-# their own on a loopback port).
+# `make lint`, `make test` and `make demo` need none: their tools are built by tools/go/build.sh
+# or come with the dev extras (mk/tools.mk). This is for what only a system package provides.
 #
 # The tests start every daemon themselves, so the packages' services are kept from starting
 # at install time (policy-rc.d): on a runner with systemd they would otherwise hold the
@@ -15,7 +11,8 @@ set -euo pipefail
 
 packages=("$@")
 if [[ ${#packages[@]} -eq 0 ]]; then
-    packages=(shellcheck prometheus prometheus-alertmanager prometheus-pushgateway)
+    printf 'usage: %s PACKAGE...\n' "$0" >&2
+    exit 2
 fi
 
 log() { printf 'install-apt-tools.sh: %s\n' "$*" >&2; }

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from devtools.tools import ToolNotFoundError, find_tool
 from tools.monitoring import promql
 from tools.monitoring.catalog import (
     METRICS_MODULE,
@@ -176,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rules", type=Path, required=True, help="plain rule file (recorded names)"
     )
-    parser.add_argument("--promtool", default=os.environ.get("PROMTOOL", "promtool"))
+    parser.add_argument(
+        "--promtool", help="promtool to run (default: $PROMTOOL, else the one `make tools` builds)"
+    )
     parser.add_argument(
         "--metrics-module",
         default=METRICS_MODULE,
@@ -191,7 +193,12 @@ def main(argv: list[str] | None = None) -> int:
     except MetricsModuleError as err:
         sys.stderr.write(f"{err}\n")
         return 2
-    problems = check(args.dashboards, catalog=catalog, promtool=args.promtool)
+    try:
+        promtool = args.promtool or str(find_tool("promtool"))
+    except ToolNotFoundError as err:
+        sys.stderr.write(f"{err}\n")
+        return 2
+    problems = check(args.dashboards, catalog=catalog, promtool=promtool)
     for problem in problems:
         sys.stderr.write(f"{problem}\n")
     if not problems:
