@@ -5,6 +5,7 @@ Only what a requests-based cost estimate needs: the value in base units (cores, 
 
 from __future__ import annotations
 
+import math
 import re
 
 _BINARY: dict[str, float] = {
@@ -28,20 +29,31 @@ _DECIMAL = {
     "E": 1e18,
 }
 _QUANTITY = re.compile(
-    r"^(?P<number>[+-]?(?:\d+\.?\d*|\.\d+))"
-    r"(?:(?P<exponent>[eE][+-]?\d+)|(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$"
+    r"^(?P<number>[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))"
+    r"(?:(?P<exponent>[eE][+-]?[0-9]{1,4})|(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$"
 )
 
 
 def parse_quantity(text: str | int | float) -> float:
-    """The value of a quantity in base units. Raises ``ValueError`` on anything else."""
+    """The value of a quantity in base units: finite and not negative, as a request must be.
+
+    Raises ``ValueError`` on anything else (an overflowing exponent included).
+    """
     if isinstance(text, int | float):
-        return float(text)
-    match = _QUANTITY.match(text.strip())
-    if match is None:
-        raise ValueError(f'"{text}" is not a Kubernetes quantity')
-    number = float(match["number"])
-    if match["exponent"]:
-        return number * 10.0 ** int(match["exponent"][1:])
-    suffix = match["suffix"] or ""
-    return number * _BINARY.get(suffix, _DECIMAL.get(suffix, 1.0))
+        value = float(text)
+    else:
+        match = _QUANTITY.match(str(text).strip())
+        if match is None:
+            raise ValueError(f'"{str(text)[:40]}" is not a Kubernetes quantity')
+        number = float(match["number"])
+        if match["exponent"]:
+            try:
+                value = number * 10.0 ** int(match["exponent"][1:])
+            except OverflowError:
+                value = math.inf
+        else:
+            suffix = match["suffix"] or ""
+            value = number * _BINARY.get(suffix, _DECIMAL.get(suffix, 1.0))
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f'"{str(text)[:40]}" is not a quantity a request can have')
+    return value

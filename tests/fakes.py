@@ -112,6 +112,9 @@ class FakeCluster:
         self.fail_writes: dict[WorkloadRef, int] = {}  # ref -> how many writes fail (5xx)
         self.fail_on_write: int | None = None  # the k-th write (1-based) fails
         self.circuit_after_writes: int | None = None  # after k writes every call is refused
+        self.circuit_on_attempt: int | None = None  # the breaker opens at the n-th write attempt
+        self.write_attempts = 0
+        self.breaker_opened = False
         self.on_patch: dict[WorkloadRef, Callable[[Workload], Workload]] = {}
         self.event_error: Exception | None = None  # every emit_event raises this
         for w in workloads:
@@ -145,6 +148,10 @@ class FakeCluster:
     @property
     def api_requests(self) -> int:
         return self.requests
+
+    @property
+    def circuit_open(self) -> bool:
+        return self.breaker_opened
 
     def observe(self, kinds: Collection[WorkloadKind], *, pods: bool = False) -> ClusterState:
         self._request()
@@ -217,7 +224,14 @@ class FakeCluster:
     def _inject(self, workload: Workload) -> None:
         ref = workload.ref
         attempted = len(self.writes) + 1
-        if self.circuit_after_writes is not None and attempted > self.circuit_after_writes:
+        self.write_attempts += 1
+        opens = (
+            self.circuit_on_attempt is not None and self.write_attempts >= self.circuit_on_attempt
+        )
+        if opens or (
+            self.circuit_after_writes is not None and attempted > self.circuit_after_writes
+        ):
+            self.breaker_opened = True
             raise CircuitOpenError("circuit open after 10 consecutive failed API requests")
         if workload.namespace in self.forbidden_namespaces:
             raise ForbiddenError(f"patch {ref}: 403 forbidden", status=403)

@@ -40,7 +40,9 @@ from nsshutdown.observe.logs import LogFormat, LogLevel
 from nsshutdown.run.report import DryRun
 from nsshutdown.session.session import ClusterOptions
 from nsshutdown.session.sources import ScheduleSource
-from nsshutdown.timeutil import parse_duration, parse_timestamp
+from nsshutdown.timeutil import MAX_DURATION, format_duration, parse_duration, parse_timestamp
+
+MAX_HOLD = format_duration(MAX_DURATION)
 
 R = TypeVar("R")
 _DEFAULTS: Final = Limits()
@@ -177,6 +179,8 @@ def hold_until(
         raise UsageError(f"--for/--until: {err}") from None
     if at <= now:
         raise UsageError(f"--for/--until: {at.isoformat()} is not in the future")
+    if at - now > MAX_DURATION:
+        raise UsageError(f"--for/--until: {at.isoformat()} is more than {MAX_HOLD} away")
     return at
 
 

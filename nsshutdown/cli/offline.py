@@ -35,7 +35,7 @@ from nsshutdown.schedule.selection import label_key_problem, label_value_problem
 from nsshutdown.schedule.windows import wall_to_instant
 from nsshutdown.session import session
 from nsshutdown.session.session import ClusterOptions
-from nsshutdown.timeutil import format_duration
+from nsshutdown.timeutil import EARLIEST, LATEST, format_duration, in_range
 from nsshutdown.views import plan as render
 from nsshutdown.views import week as week_view
 
@@ -211,8 +211,9 @@ def parse_at(text: str, *, now: datetime, zone: ZoneInfo) -> datetime:
         raise UsageError(
             f'--at "{text}": expected now, 2026-11-26T21:00:00+01:00 or 2026-11-26T21:00'
         ) from None
-    if value.tzinfo is None:
-        return wall_to_instant(value, zone)
+    value = wall_to_instant(value, zone) if value.tzinfo is None else value
+    if not in_range(value):
+        raise UsageError(f'--at "{text}": give a time between {EARLIEST.year} and {LATEST.year}')
     return value
 
 

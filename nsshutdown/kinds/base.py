@@ -144,6 +144,11 @@ def noop(workload: Workload) -> Action:
     return Action(ActionType.SKIP, workload)
 
 
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: nothing in an object can crash a run."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def pod_template_spec(spec: Mapping[str, Any]) -> Mapping[str, Any]:
     """``spec.template.spec``: where Deployments, StatefulSets, Jobs and most CRDs keep pods."""
-    return ((spec.get("template") or {}).get("spec")) or {}
+    return as_mapping(as_mapping(spec.get("template")).get("spec"))

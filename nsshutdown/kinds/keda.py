@@ -17,6 +17,7 @@ from nsshutdown.kinds.api import KindApi
 from nsshutdown.kinds.base import (
     CLEAR_OWN,
     Observed,
+    as_mapping,
     noop,
     parse_count,
     release,
@@ -50,8 +51,8 @@ class KedaPause:
     foreign_keys: frozenset[str] = frozenset({c.KEDA_PAUSED_REPLICAS})
 
     def observe(self, item: Mapping[str, Any]) -> Observed:
-        target = (item.get("spec") or {}).get("scaleTargetRef") or {}
-        if not isinstance(target, Mapping) or not target.get("name"):
+        target = as_mapping(as_mapping(item.get("spec")).get("scaleTargetRef"))
+        if not target.get("name"):
             return Observed()
         return Observed(scale_target=(str(target.get("kind") or "Deployment"), str(target["name"])))
 

@@ -16,6 +16,7 @@ from nsshutdown.kinds.api import KindApi
 from nsshutdown.kinds.base import (
     CLEAR_OWN,
     Observed,
+    as_mapping,
     noop,
     parse_count,
     pod_template_spec,
@@ -52,7 +53,7 @@ class ReplicaCount:
     foreign_keys: frozenset[str] = frozenset()
 
     def observe(self, item: Mapping[str, Any]) -> Observed:
-        spec = item.get("spec") or {}
+        spec = as_mapping(item.get("spec"))
         return Observed(replicas=_as_count(spec.get("replicas")))
 
     def pod_spec(self, spec: Mapping[str, Any]) -> Mapping[str, Any] | None:

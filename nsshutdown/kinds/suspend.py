@@ -18,6 +18,7 @@ from nsshutdown.kinds.base import (
     CLEAR_OWN,
     CorruptAnnotationError,
     Observed,
+    as_mapping,
     noop,
     pod_template_spec,
     release,
@@ -41,8 +42,8 @@ def saved_suspend(workload: Workload) -> bool | None:
 
 
 def _finished(item: Mapping[str, Any]) -> bool:
-    conditions = (item.get("status") or {}).get("conditions") or []
-    return any(
+    conditions = as_mapping(item.get("status")).get("conditions")
+    return isinstance(conditions, list) and any(
         isinstance(cond, Mapping) and cond.get("type") in _FINISHED and cond.get("status") == "True"
         for cond in conditions
     )
@@ -63,7 +64,7 @@ class Suspend:
     foreign_keys: frozenset[str] = frozenset()
 
     def observe(self, item: Mapping[str, Any]) -> Observed:
-        spec = item.get("spec") or {}
+        spec = as_mapping(item.get("spec"))
         return Observed(
             suspend=spec.get("suspend") is True,
             finished=self.finishes and _finished(item),
@@ -71,7 +72,7 @@ class Suspend:
 
     def pod_spec(self, spec: Mapping[str, Any]) -> Mapping[str, Any] | None:
         for key in self.template_path:
-            spec = spec.get(key) or {}
+            spec = as_mapping(spec.get(key))
         return pod_template_spec(spec)
 
     def down(self, workload: Workload, ctx: Context) -> Action:

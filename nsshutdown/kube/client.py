@@ -77,13 +77,13 @@ class KubeCluster:
         return self._transport.resilience.requests
 
     @property
+    def circuit_open(self) -> bool:
+        return self._transport.resilience.breaker.is_open
+
+    @property
     def transport(self) -> Transport:
         """The rate-limited, counted, retrying request path (``kube.preflight`` shares it)."""
         return self._transport
-
-    @property
-    def circuit_open(self) -> bool:
-        return self._transport.resilience.breaker.is_open
 
     def observe(self, kinds: Collection[WorkloadKind], *, pods: bool = False) -> ClusterState:
         try:

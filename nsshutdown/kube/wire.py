@@ -17,6 +17,7 @@ from typing import Any
 
 from nsshutdown import constants as c
 from nsshutdown.kinds import registry
+from nsshutdown.kinds.base import as_mapping
 from nsshutdown.model import (
     Namespace,
     Patch,
@@ -33,28 +34,37 @@ logger = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def kept_annotations(annotations: Mapping[str, str] | None) -> Mapping[str, str]:
-    if not annotations:
-        return MappingProxyType({})
+def _items(value: Any) -> list[Mapping[str, Any]]:
+    """The JSON objects of a JSON list (anything else is none)."""
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def _strings(value: Any) -> dict[str, str]:
+    """A string map (labels, annotations) with anything that is not a string left out."""
+    return {k: v for k, v in as_mapping(value).items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def kept_annotations(annotations: Any) -> Mapping[str, str]:
+    kept = registry.FOREIGN_KEYS
     return MappingProxyType(
-        {
-            k: v
-            for k, v in annotations.items()
-            if k.startswith(c.PREFIX) or k in registry.FOREIGN_KEYS
-        }
+        {k: v for k, v in _strings(annotations).items() if k.startswith(c.PREFIX) or k in kept}
     )
 
 
 def _created(meta: Mapping[str, Any]) -> datetime:
     raw = meta.get("creationTimestamp")
-    if not raw:
+    if not isinstance(raw, str) or not raw:
         return _EPOCH
-    return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    try:
+        created = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return _EPOCH  # the API server writes it; unreadable means "old", never "too young"
+    return created if created.tzinfo is not None else created.replace(tzinfo=UTC)
 
 
 def parse_workload(kind: WorkloadKind, item: Mapping[str, Any]) -> Workload:
     """One list item (or GET/PATCH response) of ``kind`` as a :class:`Workload`."""
-    meta = item.get("metadata") or {}
+    meta = as_mapping(item.get("metadata"))
     mechanism = registry.mechanism(kind)
     observed = mechanism.observe(item)
     return Workload(
@@ -65,30 +75,30 @@ def parse_workload(kind: WorkloadKind, item: Mapping[str, Any]) -> Workload:
         replicas=observed.replicas,
         suspend=observed.suspend,
         annotations=kept_annotations(meta.get("annotations")),
-        requests=_requests(mechanism.pod_spec(item.get("spec") or {})),
+        requests=_requests(mechanism.pod_spec(as_mapping(item.get("spec")))),
         scale_target=observed.scale_target,
         finished=observed.finished,
     )
 
 
 def parse_namespace(item: Mapping[str, Any]) -> Namespace:
-    meta = item.get("metadata") or {}
+    meta = as_mapping(item.get("metadata"))
     return Namespace(
         name=str(meta.get("name", "")),
-        labels=MappingProxyType(dict(meta.get("labels") or {})),
+        labels=MappingProxyType(_strings(meta.get("labels"))),
         annotations=kept_annotations(meta.get("annotations")),
     )
 
 
 def pinning_pod(item: Mapping[str, Any]) -> PinningPod | None:
     """The pod if it is alive and annotated ``karpenter.sh/do-not-disrupt: "true"``."""
-    meta = item.get("metadata") or {}
-    annotations = meta.get("annotations") or {}
-    if str(annotations.get(c.KARPENTER_DO_NOT_DISRUPT, "")).lower() != "true":
+    meta = as_mapping(item.get("metadata"))
+    annotations = _strings(meta.get("annotations"))
+    if annotations.get(c.KARPENTER_DO_NOT_DISRUPT, "").lower() != "true":
         return None
-    if (item.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+    if as_mapping(item.get("status")).get("phase") in ("Succeeded", "Failed"):
         return None
-    node = str((item.get("spec") or {}).get("nodeName") or "")
+    node = str(as_mapping(item.get("spec")).get("nodeName") or "")
     return PinningPod(str(meta.get("namespace", "")), str(meta.get("name", "")), node)
 
 
@@ -103,10 +113,10 @@ def _requests(pod: Mapping[str, Any] | None) -> Resources:
     """
     if not pod:
         return Resources()
-    inits = pod.get("initContainers") or []
+    inits = _items(pod.get("initContainers"))
     sidecars = [i for i in inits if i.get("restartPolicy") == "Always"]
     plain = [i for i in inits if i.get("restartPolicy") != "Always"]
-    cpu, memory = _sum_requests([*(pod.get("containers") or []), *sidecars])
+    cpu, memory = _sum_requests([*_items(pod.get("containers")), *sidecars])
     for init in plain:
         init_cpu, init_memory = _sum_requests([init])
         cpu, memory = max(cpu, init_cpu), max(memory, init_memory)
@@ -116,7 +126,7 @@ def _requests(pod: Mapping[str, Any] | None) -> Resources:
 def _sum_requests(containers: Iterable[Mapping[str, Any]]) -> tuple[float, float]:
     cpu = memory = 0.0
     for container in containers:
-        requests = (container.get("resources") or {}).get("requests") or {}
+        requests = as_mapping(as_mapping(container.get("resources")).get("requests"))
         cpu += _quantity(requests.get("cpu"))
         memory += _quantity(requests.get("memory"))
     return cpu, memory

@@ -40,7 +40,7 @@ from nsshutdown.plan.decisions import decide
 from nsshutdown.plan.holds import is_stamped
 from nsshutdown.schedule import windows
 from nsshutdown.schedule.config import Rule, Schedule
-from nsshutdown.timeutil import parse_timestamp
+from nsshutdown.timeutil import MAX_DURATION, format_duration, parse_timestamp
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,11 @@ def _held_by_annotation(ns: Namespace, now: datetime) -> tuple[Desired, Reason, 
             raise ValueError(
                 f'namespace {ns.name}: {key}="{raw}" is not an RFC 3339 time'
             ) from None
+        if until - now > MAX_DURATION:
+            raise ValueError(
+                f'namespace {ns.name}: {key}="{raw}" is more than {format_duration(MAX_DURATION)}'
+                " away: not a hold this tool writes"
+            )
         if until > now:
             return desired, reason, until
     return None

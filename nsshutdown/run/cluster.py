@@ -30,6 +30,11 @@ class Cluster(Protocol):
         """HTTP requests sent so far (every attempt of every call counts)."""
         ...
 
+    @property
+    def circuit_open(self) -> bool:
+        """Whether the circuit breaker has opened during this run (it does not close again)."""
+        ...
+
     def observe(self, kinds: Collection[WorkloadKind], *, pods: bool = False) -> ClusterState:
         """Namespaces and the workloads of ``kinds`` that the cluster serves, cluster-wide.
 

@@ -88,7 +88,8 @@ def execute(
         dry_run="" if dry_run is DryRun.NONE else dry_run.value,
         namespaces=reports,
         holdings=holdings,
-        circuit_open=run.circuit_open.is_set(),
+        # the breaker itself is the truth: it may have opened where no write saw it (a rollback)
+        circuit_open=run.circuit_open.is_set() or cluster.circuit_open,
         api_requests=cluster.api_requests,
     )
 
@@ -172,7 +173,12 @@ class _Run:
         for done in reversed(progress.applied):
             if done.action.type is not ActionType.SHUTDOWN:
                 continue
-            error = undo(self.cluster, done, max_conflicts=self.max_conflicts)
+            if self.circuit_open.is_set():
+                error = "not rolled back: circuit open (its saved count is on it)"
+            else:
+                error = undo(self.cluster, done, max_conflicts=self.max_conflicts)
+                if self.cluster.circuit_open:
+                    self.circuit_open.set()
             old = progress.results[done.index]
             outcome = Outcome.APPLIED if error else Outcome.ROLLED_BACK
             progress.results[done.index] = ActionResult(old.action, outcome, error, old.conflicts)

@@ -255,17 +255,35 @@ def _unknown_kind(name: str, known: list[str]) -> str:
 # --- loading --------------------------------------------------------------------------------------
 
 
+#: What a ConfigMap holds; a schedule file larger than that could never be installed.
+MAX_SCHEDULE_BYTES = 1024 * 1024
+
+
+def _too_large(source: str) -> str:
+    return f"{source}: larger than {MAX_SCHEDULE_BYTES // 1024} KiB, what a ConfigMap can hold"
+
+
 def load_schedule(path: Path) -> Schedule:
     """Load and validate a schedule file. Raises :class:`ConfigError` listing every problem."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(MAX_SCHEDULE_BYTES + 1)
+        if len(raw) > MAX_SCHEDULE_BYTES:
+            raise ConfigError(_too_large(str(path)))
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: cannot read the schedule: {err}") from None
     return load_schedule_text(text, source=str(path))
 
 
 def load_schedule_text(text: str, *, source: str) -> Schedule:
-    """Load and validate a schedule held in a string (e.g. a ConfigMap key, named by ``source``)."""
+    """Load and validate a schedule held in a string (e.g. a ConfigMap key, named by ``source``).
+
+    Bounded whatever the input: larger than :data:`MAX_SCHEDULE_BYTES`, nested too deep or
+    expanding too far through aliases, it is refused before it is built.
+    """
+    if len(text) > MAX_SCHEDULE_BYTES or len(text.encode("utf-8", "replace")) > MAX_SCHEDULE_BYTES:
+        raise ConfigError(_too_large(source))
     try:
         doc = sourcemap.parse(text)
     except sourcemap.YamlSyntaxError as err:

@@ -9,6 +9,7 @@ the last one, are reported as problems here too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,11 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 Path = tuple[str | int, ...]
+
+#: A schedule this big is a mistake or an attack: it fits a ConfigMap (1 MiB) with room to spare.
+MAX_VALUES = 100_000
+#: Nesting deeper than this is never a schedule (the real format is 6 levels deep).
+MAX_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -51,16 +57,32 @@ class YamlSyntaxError(ValueError):
 
 
 def parse(text: str) -> Document:
-    """Parse one YAML document. Raises :class:`YamlSyntaxError` (with its line) on bad YAML."""
-    loader = yaml.SafeLoader(text)
+    """Parse one YAML document. Raises :class:`YamlSyntaxError` (with its line) on bad YAML.
+
+    Bounded whatever the input: nesting deeper than :data:`MAX_DEPTH` and documents that expand
+    (through aliases) to more than :data:`MAX_VALUES` values are refused before anything walks
+    or builds them, so an alias bomb costs milliseconds, not gigabytes.
+    """
+    depth = _flow_depth(text)
+    if depth > MAX_DEPTH:
+        raise YamlSyntaxError(1, f"nested deeper than {MAX_DEPTH} levels")
+    try:
+        loader = yaml.SafeLoader(text)  # reads the text at once: bad characters raise here
+    except yaml.YAMLError as err:
+        position = getattr(err, "position", 0)  # a ReaderError knows its character offset only
+        line = text[:position].count("\n") + 1
+        raise YamlSyntaxError(line, f"invalid YAML: {_first_line(err)}") from None
     try:
         node = loader.get_single_node()
         doc = Document(data=None)
         if node is not None:
+            _check_bounds(node)
             doc.lines[()] = node.start_mark.line + 1
             _walk(node, (), doc)
             doc.data = loader.construct_document(node)
         return doc
+    except RecursionError:
+        raise YamlSyntaxError(1, f"nested deeper than {MAX_DEPTH} levels") from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -72,6 +94,62 @@ def parse(text: str) -> Document:
         raise YamlSyntaxError(1, f"invalid YAML: {err}") from None
     finally:
         loader.dispose()
+
+
+_NOT_BRACKETS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|#[^\n]*""")
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _flow_depth(text: str) -> int:
+    """How deep ``[`` and ``{`` nest outside quotes and comments, counted before YAML sees them.
+
+    PyYAML's scanner slows down with every open flow level (thousands of ``[`` take seconds) and
+    its composer recurses once per level, so depth is bounded before either runs.
+    """
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(_NOT_BRACKETS.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _first_line(err: yaml.YAMLError) -> str:
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+def _check_bounds(root: yaml.Node) -> None:
+    """Refuse a node graph nested deeper than MAX_DEPTH or expanding to more than MAX_VALUES.
+
+    An alias is the same node object reached twice, so (size, height) is memoised per node: the
+    check costs one visit per distinct node, while the expanded size is what a walk would cost.
+    """
+    seen: dict[int, tuple[int, int]] = {}
+
+    def measure(node: yaml.Node) -> tuple[int, int]:
+        known = seen.get(id(node))
+        if known is not None:
+            return known
+        seen[id(node)] = (MAX_VALUES + 1, MAX_DEPTH + 1)  # a node inside itself: refuse
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            children = []
+        size, height = 1, 0
+        for child in children:
+            child_size, child_height = measure(child)
+            size, height = size + child_size, max(height, child_height + 1)
+            line = node.start_mark.line + 1
+            if height > MAX_DEPTH:
+                raise YamlSyntaxError(line, f"nested deeper than {MAX_DEPTH} levels")
+            if size > MAX_VALUES:
+                message = f"the document expands to more than {MAX_VALUES} values (aliases?)"
+                raise YamlSyntaxError(line, message)
+        seen[id(node)] = (size, height)
+        return size, height
+
+    measure(root)
 
 
 def _walk(node: yaml.Node, path: Path, doc: Document) -> None:

@@ -406,3 +406,20 @@ def test_bringing_a_namespace_up_goes_ahead_without_the_unreadable_kind() -> Non
     report = execute(plan(schedule, state, NOW), fake)
     assert fake.get("api").replicas == 2
     assert report.exit_code is ExitCode.OK
+
+
+def test_a_breaker_that_opens_during_a_rollback_is_reported_open() -> None:
+    fake = FakeCluster([workload("a", replicas=2), workload("b", replicas=3)])
+    fake.fail_on_write = 2  # b's shutdown fails: the namespace rolls back a
+    fake.circuit_on_attempt = 3  # ...and the breaker opens on that undo
+
+    report = run(fake, Desired.DOWN)
+
+    assert report.circuit_open
+    assert status(report, "dev-a") is NamespaceStatus.FAILED
+    result_a = next(r for r in report.namespaces[0].results if r.action.ref.name == "a")
+    assert result_a.outcome is Outcome.APPLIED
+    assert "circuit open" in result_a.error
+    # left down, but with its saved count: the next run restores or finishes it
+    assert fake.get("a").replicas == 0
+    assert fake.get("a").annotations[c.ORIGINAL_REPLICAS] == "2"

@@ -3,13 +3,15 @@ API server going away mid-run, and no API server at all."""
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from devtools import LocalCluster
+from devtools import LocalCluster, LocalPushgateway
 from devtools.workloads import create_deployment
 from nsshutdown import constants as c
 from nsshutdown.kube import KubeCluster
@@ -170,3 +172,45 @@ def test_scope_namespaces_works_with_rbac_granted_per_namespace_only(world: Worl
     assert (world.replicas(team_a, "api"), world.replicas(team_b, "api")) == (0, 0)
     assert world.replicas(outside, "api") == 2
     assert result.doc["api_requests"] == 2 + 2 * 6 + 2  # 2 namespaces, 6 kinds each, 2 writes
+
+
+def test_a_breaker_opening_during_a_rollback_is_reported_and_pushed(
+    world: World,
+    cluster: LocalCluster,
+    pushgateway: LocalPushgateway,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    ns = world.namespace()
+    create_deployment(world.api, ns, "a", replicas=2)
+    create_deployment(world.api, ns, "b", replicas=3)
+    proxy = TcpProxy(int(cluster.server_url.rsplit(":", 1)[1]))
+    via_proxy = kubeconfig_via(cluster, proxy.port, tmp_path / "proxy.kubeconfig")
+
+    def server_goes_away(workload: Workload, n: int) -> None:
+        if n == 2:  # a is down; b's write fails twice, a's undo is the third failure in a row
+            proxy.stop()
+
+    _wrap_patch(monkeypatch, server_goes_away)
+    cut = world.cli(
+        "run", "-s", world.schedule(down=True), "--concurrency", "1", *FAST_FAILURE,
+        "--pushgateway", pushgateway.url, kubeconfig=via_proxy,
+    )  # fmt: skip
+
+    assert cut.code == 2, cut.stderr
+    assert cut.doc["circuit_open"] is True
+    summary = [json.loads(line) for line in cut.stderr.splitlines() if "run finished" in line]
+    assert summary, cut.stderr
+    assert summary[-1]["circuit_open"] is True
+    assert _gauge(pushgateway.url, "nsshutdown_circuit_breaker_open") == 1.0
+    # a stays down with its saved count: nothing is lost, the next run restores or finishes it
+    assert world.replicas(ns, "a") == 0
+    assert world.ours(ns, "a")[c.ORIGINAL_REPLICAS] == "2"
+
+
+def _gauge(url: str, name: str) -> float:
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:  # noqa: S310 - loopback
+        text = response.read().decode()
+    values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name)]
+    assert values, f"{name} not in the Pushgateway"
+    return values[0]
