@@ -4,7 +4,7 @@ See :mod:`devtools.node.node` for what runs and :mod:`devtools.node.sandbox` for
 contained and always torn down.
 """
 
-from devtools.node.node import LocalNode, NodeStartError
+from devtools.node.node import KubectlError, LocalNode, NodeStartError
 from devtools.node.sandbox import SandboxError
 
-__all__ = ["LocalNode", "NodeStartError", "SandboxError"]
+__all__ = ["KubectlError", "LocalNode", "NodeStartError", "SandboxError"]

@@ -21,7 +21,7 @@ import pytest
 
 from devtools.binaries import BinariesNotFoundError, find_node_binaries
 from devtools.images import ImageBuildError
-from devtools.node import LocalNode, NodeStartError, SandboxError
+from devtools.node import KubectlError, LocalNode, NodeStartError, SandboxError
 from devtools.node.images import build_node_images, save_archive
 from tests.e2e.story_support import HERE, TIMINGS
 
@@ -79,7 +79,7 @@ def node(node_images: list[str]) -> Iterator[LocalNode]:
         local = LocalNode(binaries=binaries, images_archive=archive)
         try:
             local.start()
-        except (NodeStartError, SandboxError) as exc:
+        except (NodeStartError, SandboxError, KubectlError) as exc:
             fail_or_skip(f"the end-to-end node did not start: {exc}")
         try:
             for what, seconds in local.timings.items():
