@@ -77,6 +77,7 @@ class Reason(StrEnum):
     NO_SCHEDULE = "no-schedule"
     MANUAL = "manual"
     INVALID_ANNOTATION = "invalid-annotation"
+    UNREADABLE = "unreadable"
 
 
 class SkipReason(StrEnum):
@@ -149,6 +150,8 @@ class Namespace:
     name: str
     labels: Mapping[str, str] = field(default_factory=_empty, hash=False)
     annotations: Mapping[str, str] = field(default_factory=_empty, hash=False)
+    #: Why it could not be read (``--scope-namespaces`` without ``get`` on it): it fails alone.
+    unreadable: str = ""
 
 
 @dataclass(frozen=True)

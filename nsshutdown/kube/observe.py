@@ -116,6 +116,9 @@ class Observer:
         except NotFoundError:
             logger.warning("namespace %s (--scope-namespaces) does not exist: skipped", name)
             return None
+        except ForbiddenError as err:
+            logger.warning("may not read namespace %s: %s", name, err)
+            return Namespace(name, unreadable=f"may not get namespace {name} (check the Role)")
         return wire.parse_namespace(item)
 
     def _pinning_pods(self, places: tuple[str | None, ...]) -> Iterator[PinningPod]:

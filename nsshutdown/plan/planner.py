@@ -72,6 +72,9 @@ def plan(
     for ns in sorted(state.namespaces, key=lambda n: n.name):
         if only is not None and ns.name not in only:
             continue
+        if ns.unreadable:  # its labels and holds are unknown: no schedule can be applied
+            plans.append(_unreadable_namespace(ns))
+            continue
         intent = namespace_intent(
             schedule, ns, now, own_namespace=own_namespace, override=(overrides or {}).get(ns.name)
         )
@@ -119,6 +122,11 @@ def namespace_intent(
         after = _scheduled(rule, until)
         return Intent(desired, reason, rule, Transition(until, after.desired))
     return _scheduled(rule, now)
+
+
+def _unreadable_namespace(ns: Namespace) -> NamespacePlan:
+    message = f"not converged: {ns.unreadable}"
+    return NamespacePlan(ns.name, Desired.UP, Reason.UNREADABLE, message=message, error=message)
 
 
 def _unreadable(schedule: Schedule, intent: Intent, unreadable: Mapping[WorkloadKind, str]) -> str:

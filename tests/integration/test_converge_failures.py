@@ -174,6 +174,25 @@ def test_scope_namespaces_works_with_rbac_granted_per_namespace_only(world: Worl
     assert result.doc["api_requests"] == 2 + 2 * 6 + 2  # 2 namespaces, 6 kinds each, 2 writes
 
 
+def test_a_scoped_namespace_the_role_cannot_read_fails_alone(world: World) -> None:
+    team_a, team_b, outside = world.namespace(), world.namespace(), world.namespace()
+    for ns in (team_a, team_b, outside):
+        create_deployment(world.api, ns, "api", replicas=2)
+    kubeconfig = service_account_kubeconfig(
+        world, "scoped", patch_in=[team_a, team_b], cluster_wide_read=False
+    )
+    scope = f"--scope-namespaces={team_a},{team_b},{outside}"
+
+    result = world.cli("run", "-s", world.schedule(down=True), scope, kubeconfig=kubeconfig)
+
+    assert result.code == 2, result.stderr
+    assert (world.replicas(team_a, "api"), world.replicas(team_b, "api")) == (0, 0)
+    failed = result.namespace(outside)
+    assert (failed["status"], failed["reason"]) == ("failed", "unreadable")
+    assert f"may not get namespace {outside}" in failed["error"]
+    assert world.replicas(outside, "api") == 2
+
+
 def test_a_breaker_opening_during_a_rollback_is_reported_and_pushed(
     world: World,
     cluster: LocalCluster,
