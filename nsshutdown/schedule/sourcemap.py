@@ -70,11 +70,9 @@ def parse(text: str) -> Document:
     if depth > MAX_DEPTH:
         raise YamlSyntaxError(1, f"nested deeper than {MAX_DEPTH} levels")
     try:
-        loader = _LOADER(text)  # reads the text at once: bad characters raise here
+        loader = _LOADER(text)  # PyYAML's reader checks the characters here, libyaml's later
     except yaml.YAMLError as err:
-        position = getattr(err, "position", 0)  # a ReaderError knows its character offset only
-        line = text[:position].count("\n") + 1
-        raise YamlSyntaxError(line, f"invalid YAML: {_first_line(err)}") from None
+        raise _syntax_error(err, text) from None
     try:
         node = loader.get_single_node()
         doc = Document(data=None)
@@ -86,17 +84,24 @@ def parse(text: str) -> Document:
         return doc
     except RecursionError:
         raise YamlSyntaxError(1, f"nested deeper than {MAX_DEPTH} levels") from None
-    except yaml.MarkedYAMLError as err:
+    except yaml.YAMLError as err:
+        raise _syntax_error(err, text) from None
+    finally:
+        loader.dispose()
+
+
+def _syntax_error(err: yaml.YAMLError, text: str) -> YamlSyntaxError:
+    """The error with the line it is on: from its mark, or (a bad character) its offset."""
+    if isinstance(err, yaml.MarkedYAMLError):
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else 1
         detail = err.problem or err.context or "syntax error"
         if err.problem and err.context:
             detail += f" ({err.context})"
-        raise YamlSyntaxError(line, f"invalid YAML: {detail}") from None
-    except yaml.YAMLError as err:
-        raise YamlSyntaxError(1, f"invalid YAML: {err}") from None
-    finally:
-        loader.dispose()
+        return YamlSyntaxError(line, f"invalid YAML: {detail}")
+    position = getattr(err, "position", 0)  # a ReaderError knows its character offset only
+    line = text[:position].count("\n") + 1 if isinstance(position, int) else 1
+    return YamlSyntaxError(line, f"invalid YAML: {_first_line(err)}")
 
 
 _NOT_BRACKETS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|#[^\n]*""")

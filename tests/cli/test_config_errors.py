@@ -137,6 +137,19 @@ CASES: dict[str, tuple[str, int, str, str]] = {
                           "schedules[0].timezone", "unknown time zone"),
     "rule-bad-grace": (rule_with(WINDOW + "    gracePeriod: -5m\n"), 9,
                        "schedules[0].gracePeriod", "invalid duration"),
+    # --- hostile input: refused quickly as bad input, never an internal error
+    "grace-overflows": (HEAD + "defaults:\n  gracePeriod: 99999999999999999999d\n", 3,
+                        "defaults.gracePeriod", "invalid duration"),
+    "grace-too-long": (HEAD + "defaults:\n  gracePeriod: 400d\n", 3, "defaults.gracePeriod",
+                       "longer than 366d"),
+    "alias-bomb": (HEAD + "a0: &a0 [x]\n" + "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10)
+    ), 7, "", "expands to more than 100000 values"),
+    "deep-flow-nesting": (HEAD + "x: " + "[" * 2000 + "]" * 2000 + "\n", 1, "",
+                          "nested deeper than 32 levels"),
+    "deep-block-nesting": (HEAD + "".join(" " * i + "a:\n" for i in range(40)) + " " * 40 + "b\n",
+                           9, "", "nested deeper than 32 levels"),
+    "control-character": (HEAD + "\x1f\n", 2, "", "unacceptable character"),
 }  # fmt: skip
 
 
@@ -159,3 +172,11 @@ def test_bad_schedule_is_reported_with_file_line_and_path(
 
 def test_there_are_at_least_25_cases() -> None:
     assert len(CASES) >= 25
+
+
+def test_a_schedule_larger_than_a_configmap_is_refused_unread(tmp_path: Path) -> None:
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text(HEAD + "# " + "x" * (50 * 1024 * 1024) + "\n")
+    result = CliRunner().invoke(app, ["validate", "--schedule", str(schedule)])
+    assert result.exit_code == 1, result.output
+    assert f"{schedule}: larger than 1024 KiB" in result.stderr

@@ -168,6 +168,30 @@ def test_corrupt_saved_value_is_reported_left_in_place_and_the_rest_converges(
     assert world.replicas(ns, "broken") == 0
 
 
+@pytest.mark.parametrize("tampered", ["\u00b2", "\u0663", "-1", " 3", "2147483648"], ids=repr)
+def test_a_tampered_saved_count_fails_its_workload_alone_in_run_status_and_restore(
+    world: World, tampered: str
+) -> None:
+    # "²" used to crash every command (exit 4) and "٣" was restored as 3: a value no run writes.
+    odd, fine = world.namespace(), world.namespace()
+    create_deployment(
+        world.api, odd, "api", replicas=0, annotations={c.ORIGINAL_REPLICAS: tampered}
+    )
+    create_deployment(world.api, fine, "api", replicas=0, annotations={c.ORIGINAL_REPLICAS: "3"})
+
+    status = world.cli("status", "-s", world.schedule(down=False))
+    assert status.code in (0, 2), status.stderr
+
+    restore = world.cli("restore", "--all", "-s", world.schedule(down=False))
+    assert restore.code == 2, restore.stderr
+    error = restore.action(odd, "api")
+    assert (error["action"], error["reason"]) == ("error", "corrupt-annotation")
+    assert tampered in error["message"]
+    assert world.replicas(fine, "api") == 3
+    assert world.replicas(odd, "api") == 0
+    assert world.ours(odd, "api") == {c.ORIGINAL_REPLICAS: tampered}
+
+
 def test_a_namespace_whose_schedule_was_removed_is_restored(world: World) -> None:
     ns = world.namespace()
     create_deployment(world.api, ns, "api", replicas=4)
