@@ -1,9 +1,11 @@
 """End-to-end demo on a throwaway local cluster: ``python -m devtools.demo`` (or ``make demo``).
 
-Starts a real kube-apiserver + etcd and a Pushgateway on loopback, seeds a few namespaces with
-workloads, then drives the real ``nsshutdown`` CLI through a night: validate, plan, the CronJob's
-``run`` (scale down, metrics pushed), ``status``, a second ``run`` that changes nothing, ``wake``
-and ``restore``. Stops everything on exit, including Ctrl-C.
+By default the cluster's nodes come from Karpenter (:mod:`devtools.karpenter`): team namespaces
+get priced simulated nodes, the real ``nsshutdown run`` takes the dev ones down, and the demo shows
+the nodes going away and coming back after ``restore``, next to nsshutdown's own savings estimate.
+Without the Karpenter binaries, or with ``--plain``, it tours the CLI on an API server alone:
+validate, plan, the CronJob's ``run`` (scale down, metrics pushed), ``status``, a second ``run``
+that changes nothing, ``wake`` and ``restore``. Stops everything on exit, including Ctrl-C.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from kubernetes import client
 
 from devtools.cluster import LocalCluster
 from devtools.demo_story import run_story
+from devtools.karpenter import KarpenterNotFoundError
+from devtools.karpenter.story import demo_cluster, run_karpenter_story
 from devtools.pushgateway import LocalPushgateway
 from devtools.workloads import (
     create_cronjob,
@@ -134,11 +138,42 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="keep the cluster running until Ctrl-C (to explore it with kubectl)",
     )
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="tour the CLI on an API server alone, without Karpenter and its nodes",
+    )
     return parser.parse_args(argv)
+
+
+def _karpenter_demo(hold: bool) -> bool:
+    """The Karpenter act; raises KarpenterNotFoundError before starting anything."""
+    print("Starting a local API server, controller-manager, scheduler, kwok and Karpenter.")
+    with demo_cluster() as cluster, LocalPushgateway() as gateway:
+        steps = ", ".join(f"{k} {v:.1f}s" for k, v in cluster.startup_seconds.items())
+        print(f"Started in {sum(cluster.startup_seconds.values()):.1f} s ({steps}).")
+        print(f"Kubeconfig:  {cluster.kubeconfig_path}")
+        print(f"Pushgateway: {gateway.url}")
+        failed = run_karpenter_story(cluster, gateway.url)
+        if hold:
+            print("Holding; press Ctrl-C to stop and clean up.")
+            signal.pause()
+    return failed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
+    if not args.plain:
+        try:
+            failed = _karpenter_demo(args.hold)
+        except KarpenterNotFoundError as exc:
+            print(f"Karpenter is not available ({exc}); touring the CLI without it.\n")
+        except KeyboardInterrupt:
+            print("\nInterrupted; local servers stopped.", file=sys.stderr)
+            return 130
+        else:
+            print("Local servers stopped; nothing left running.")
+            return 1 if failed else 0
     failed = False
     print("Starting a local kube-apiserver + etcd and a Pushgateway.")
     print("The first run builds the Kubernetes binaries from Go modules; that takes a while.")

@@ -81,6 +81,9 @@ class PodPhases:
     def total(self) -> int:
         return self.running + self.pending + self.other
 
+    def __str__(self) -> str:
+        return f"{self.running}/{self.total} running"
+
 
 def pod_phases(api: client.ApiClient, namespaces: Iterable[str]) -> PodPhases:
     """Phases of the live (not terminating) pods of ``namespaces``."""

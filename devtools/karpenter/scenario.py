@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -98,6 +100,8 @@ class Cli:
             "NSSHUTDOWN_SCHEDULE": str(self.schedule),
             "NSSHUTDOWN_LOG_FORMAT": "text",
             "NSSHUTDOWN_LOG_LEVEL": "warning",
+            # the terminal's width, or a wide default when the output is not a terminal
+            "COLUMNS": str(shutil.get_terminal_size((150, 40)).columns),
         }
         if self.pushgateway:
             env["NSSHUTDOWN_PUSHGATEWAY"] = self.pushgateway
@@ -133,3 +137,15 @@ def estimated_savings(status: Mapping[str, Any], namespaces: Sequence[str] = ())
         ),
         6,
     )
+
+
+def pushed_savings(pushgateway_url: str) -> float:
+    """The sum of ``nsshutdown_estimated_hourly_savings`` the last run pushed."""
+    with urllib.request.urlopen(f"{pushgateway_url}/metrics", timeout=5) as response:  # noqa: S310
+        lines = response.read().decode().splitlines()
+    values = [
+        float(line.rsplit(" ", 1)[1])
+        for line in lines
+        if line.startswith("nsshutdown_estimated_hourly_savings{")
+    ]
+    return round(sum(values), 6)

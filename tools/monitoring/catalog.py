@@ -24,6 +24,8 @@ BUILTIN_METRICS: Mapping[str, str] = MappingProxyType(
         "push_time_seconds": "Pushgateway: time of the last successful push of each group",
         "push_failure_time_seconds": "Pushgateway: time of the last failed push of each group",
         "ALERTS": "Prometheus' own series of pending and firing alerts",
+        "kube_node_info": "kube-state-metrics: one series per node (the node count next to what"
+        " nsshutdown holds shows whether Karpenter turned the shutdown into fewer nodes)",
     }
 )
 
