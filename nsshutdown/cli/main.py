@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from typing import Annotated
 
 import typer
@@ -17,6 +18,7 @@ from nsshutdown.cli import (
     preflight,  # noqa: F401 - registers check
 )
 from nsshutdown.cli.app import app
+from nsshutdown.errors import ExitCode
 
 
 def _print_version(ctx: typer.Context, value: bool) -> None:
@@ -45,4 +47,37 @@ def main() -> None:
     # while lists are decoded: freeze what the imports made and collect far less often.
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
-    app()
+    sys.exit(run_cli())
+
+
+def run_cli(argv: list[str] | None = None) -> int:
+    """The command line as ``main`` runs it, returning the exit code.
+
+    Click (which Typer vendors) exits 2 on a usage error, which this tool's contract reserves for
+    "partial": an unknown flag, a bad value or a missing file is bad input, exit 1, on one line.
+    """
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except typer.Abort:
+        print("interrupted", file=sys.stderr)  # noqa: T201 - the CLI's user-facing channel
+        return int(ExitCode.INTERNAL)
+    except Exception as err:
+        if not _is_click_error(err):
+            raise
+        return _usage_error(err)
+    return result if isinstance(result, int) else int(ExitCode.OK)
+
+
+def _is_click_error(err: Exception) -> bool:
+    # Typer vendors Click under a private name: recognise its errors by their class names
+    return any(cls.__name__ == "ClickException" for cls in type(err).__mro__)
+
+
+def _usage_error(err: Exception) -> int:
+    ctx = getattr(err, "ctx", None)
+    if type(err).__name__ == "NoArgsIsHelpError":
+        return int(ExitCode.OK)  # `nsshutdown` alone: Typer has shown the help, as kubectl does
+    message = err.format_message() if hasattr(err, "format_message") else str(err)
+    command = getattr(ctx, "command_path", "") or "nsshutdown"
+    print(f"error: {message} (see `{command} --help`)", file=sys.stderr)  # noqa: T201
+    return int(ExitCode.BAD_INPUT)
