@@ -16,11 +16,14 @@ Each ``start_*`` returns the process once it answers its health endpoint.
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 import subprocess
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from devtools import _proc
@@ -55,24 +58,44 @@ def _healthy(url: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class Launch:
+    """One attempt at starting a process: its command line, health URL and environment."""
+
+    argv: list[str]
+    health: str
+    env: dict[str, str] | None = None
+
+
 def _start(
-    argv: list[str],
-    *,
-    what: str,
-    health: str,
-    log: Path,
-    timeout: float,
-    env: dict[str, str] | None = None,
+    launch: Callable[[], Launch], *, what: str, log: Path, timeout: float, attempts: int = 3
 ) -> subprocess.Popen[bytes]:
-    proc = _proc.start(argv, log, env=env)
-    try:
-        _proc.wait_until(
-            lambda: _healthy(health), proc=proc, what=what, log_path=log, timeout=timeout
-        )
-    except BaseException:
-        _proc.stop(proc)
-        raise
-    return proc
+    """Start what ``launch`` describes and wait until healthy.
+
+    A port picked free can be taken by another process before ours binds it (test sessions run
+    side by side): then ``launch`` is called again for fresh ports.
+    """
+    for attempt in range(1, attempts + 1):
+        spec = launch()
+        proc = _proc.start(spec.argv, log, env=spec.env)
+        try:
+            _proc.wait_until(
+                functools.partial(_healthy, spec.health),
+                proc=proc,
+                what=what,
+                log_path=log,
+                timeout=timeout,
+            )
+        except _proc.ServerStartError as exc:
+            _proc.stop(proc)
+            if "address already in use" not in str(exc) or attempt == attempts:
+                raise
+            continue
+        except BaseException:
+            _proc.stop(proc)
+            raise
+        return proc
+    raise AssertionError("unreachable")
 
 
 def _component_args(kubeconfig: Path, workdir: Path, port: int) -> list[str]:
@@ -90,20 +113,23 @@ def _component_args(kubeconfig: Path, workdir: Path, port: int) -> list[str]:
 def start_controller_manager(
     binaries: KarpenterBinaries, kubeconfig: Path, workdir: Path, *, timeout: float
 ) -> subprocess.Popen[bytes]:
-    port = _proc.free_port()
     (workdir / "kcm").mkdir(exist_ok=True)
-    argv = [
-        str(binaries.kube_controller_manager),
-        *_component_args(kubeconfig, workdir / "kcm", port),
-        f"--controllers={','.join(CONTROLLERS)}",
-        "--use-service-account-credentials=false",
-        "--concurrent-deployment-syncs=10",
-        "--concurrent-replicaset-syncs=10",
-    ]
+
+    def launch() -> Launch:
+        port = _proc.free_port()
+        argv = [
+            str(binaries.kube_controller_manager),
+            *_component_args(kubeconfig, workdir / "kcm", port),
+            f"--controllers={','.join(CONTROLLERS)}",
+            "--use-service-account-credentials=false",
+            "--concurrent-deployment-syncs=10",
+            "--concurrent-replicaset-syncs=10",
+        ]
+        return Launch(argv, f"https://127.0.0.1:{port}/healthz")
+
     return _start(
-        argv,
+        launch,
         what="kube-controller-manager",
-        health=f"https://127.0.0.1:{port}/healthz",
         log=workdir / "kube-controller-manager.log",
         timeout=timeout,
     )
@@ -112,15 +138,15 @@ def start_controller_manager(
 def start_scheduler(
     binaries: KarpenterBinaries, kubeconfig: Path, workdir: Path, *, timeout: float
 ) -> subprocess.Popen[bytes]:
-    port = _proc.free_port()
     (workdir / "scheduler").mkdir(exist_ok=True)
-    argv = [str(binaries.kube_scheduler), *_component_args(kubeconfig, workdir / "scheduler", port)]
+
+    def launch() -> Launch:
+        port = _proc.free_port()
+        args = _component_args(kubeconfig, workdir / "scheduler", port)
+        return Launch([str(binaries.kube_scheduler), *args], f"https://127.0.0.1:{port}/healthz")
+
     return _start(
-        argv,
-        what="kube-scheduler",
-        health=f"https://127.0.0.1:{port}/healthz",
-        log=workdir / "kube-scheduler.log",
-        timeout=timeout,
+        launch, what="kube-scheduler", log=workdir / "kube-scheduler.log", timeout=timeout
     )
 
 
@@ -143,25 +169,23 @@ options:
 def start_kwok(
     binaries: KarpenterBinaries, kubeconfig: Path, workdir: Path, *, timeout: float
 ) -> subprocess.Popen[bytes]:
-    port = _proc.free_port()
     config = workdir / "kwok.yaml"
     config.write_text(KWOK_CONFIGURATION)
-    argv = [
-        str(binaries.kwok),
-        f"--kubeconfig={kubeconfig}",
-        f"--config={config}",
-        *(f"--config={stage}" for stage in binaries.stages),
-        f"--manage-nodes-with-annotation-selector={KWOK_NODE_SELECTOR}",
-        f"--server-address=127.0.0.1:{port}",
-        "--node-ip=127.0.0.1",
-    ]
-    return _start(
-        argv,
-        what="kwok",
-        health=f"http://127.0.0.1:{port}/healthz",
-        log=workdir / "kwok.log",
-        timeout=timeout,
-    )
+
+    def launch() -> Launch:
+        port = _proc.free_port()
+        argv = [
+            str(binaries.kwok),
+            f"--kubeconfig={kubeconfig}",
+            f"--config={config}",
+            *(f"--config={stage}" for stage in binaries.stages),
+            f"--manage-nodes-with-annotation-selector={KWOK_NODE_SELECTOR}",
+            f"--server-address=127.0.0.1:{port}",
+            "--node-ip=127.0.0.1",
+        ]
+        return Launch(argv, f"http://127.0.0.1:{port}/healthz")
+
+    return _start(launch, what="kwok", log=workdir / "kwok.log", timeout=timeout)
 
 
 def start_karpenter(
@@ -172,26 +196,22 @@ def start_karpenter(
     instance_types: Path,
     timeout: float,
 ) -> subprocess.Popen[bytes]:
-    metrics_port, probe_port = _proc.free_port(), _proc.free_port()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(workdir),
-        "KUBECONFIG": str(kubeconfig),
-        "DISABLE_LEADER_ELECTION": "true",
-        "METRICS_PORT": str(metrics_port),
-        "HEALTH_PROBE_PORT": str(probe_port),
-        "INSTANCE_TYPES_FILE_PATH": str(instance_types),
-        "SYSTEM_NAMESPACE": "kube-system",
-        "LOG_LEVEL": "info",
-        # Provision as soon as pods stop arriving: a short batch keeps the demo brisk.
-        "BATCH_IDLE_DURATION": "1s",
-        "BATCH_MAX_DURATION": "3s",
-    }
-    return _start(
-        [str(binaries.karpenter)],
-        what="karpenter-kwok",
-        health=f"http://127.0.0.1:{probe_port}/readyz",
-        log=workdir / "karpenter.log",
-        timeout=timeout,
-        env=env,
-    )
+    def launch() -> Launch:
+        metrics_port, probe_port = _proc.free_port(), _proc.free_port()
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(workdir),
+            "KUBECONFIG": str(kubeconfig),
+            "DISABLE_LEADER_ELECTION": "true",
+            "METRICS_PORT": str(metrics_port),
+            "HEALTH_PROBE_PORT": str(probe_port),
+            "INSTANCE_TYPES_FILE_PATH": str(instance_types),
+            "SYSTEM_NAMESPACE": "kube-system",
+            "LOG_LEVEL": "info",
+            # Provision as soon as pods stop arriving: a short batch keeps the demo brisk.
+            "BATCH_IDLE_DURATION": "1s",
+            "BATCH_MAX_DURATION": "3s",
+        }
+        return Launch([str(binaries.karpenter)], f"http://127.0.0.1:{probe_port}/readyz", env)
+
+    return _start(launch, what="karpenter-kwok", log=workdir / "karpenter.log", timeout=timeout)
