@@ -41,6 +41,10 @@ EVENT_COMPONENT: Final = "nsshutdown"
 KEDA_PAUSED_REPLICAS: Final = "autoscaling.keda.sh/paused-replicas"
 KARPENTER_DO_NOT_DISRUPT: Final = "karpenter.sh/do-not-disrupt"
 
+#: Never scaled by any command, with or without a schedule: the cluster's own workloads (CoreDNS,
+#: kube-proxy, node leases). ``excludeNamespaces`` adds to them; nothing removes them.
+PROTECTED_NAMESPACES: Final = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+
 # Environment variable read by the in-cluster deployment to learn its own namespace.
 POD_NAMESPACE_ENV: Final = "POD_NAMESPACE"
 

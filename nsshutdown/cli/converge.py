@@ -39,6 +39,7 @@ from nsshutdown.observe.metrics import exit_code, push_report
 from nsshutdown.observe.push_options import MetricsOptions
 from nsshutdown.observe.savings import Prices
 from nsshutdown.plan.holds import hold_annotations, holding_namespaces
+from nsshutdown.plan.planner import protection
 from nsshutdown.run.report import RunReport
 from nsshutdown.session.session import ClusterOptions, Session, open_session
 from nsshutdown.views.run import render_report_text, report_to_json
@@ -194,6 +195,8 @@ def _manual(
     state = session.observe()
     names = list(namespaces) if namespaces else holding_namespaces(state)
     _require(state, names)
+    if want is Desired.DOWN:
+        _refuse_protected(session, names)
     plan = session.plan(state, overrides=dict.fromkeys(names, want), only=names)
     notes = hold_annotations(state, plan, want=want, until=hold.until if hold else None)
     for ns in plan.namespaces:
@@ -205,6 +208,17 @@ def _manual(
     if warn:
         _warn_schedule_differs(session, state, names, want=want)
     _finish(session, report, opts.output, report.exit_code)
+
+
+def _refuse_protected(session: Session, names: list[str]) -> None:
+    """A namespace no command scales is bad input for ``shutdown``: nothing is touched."""
+    rules = [
+        rule
+        for name in names
+        if (rule := protection(name, session.schedule, own_namespace=session.own_namespace))
+    ]
+    if rules:
+        raise UsageError(f"not shut down: {'; '.join(rules)}")
 
 
 def _require(state: ClusterState, names: list[str]) -> None:

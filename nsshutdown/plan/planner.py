@@ -6,7 +6,8 @@ is what makes a level-triggered run safe to repeat: every run computes "what mus
 Namespace precedence, first that applies wins:
 
 1. ``nsshutdown.io/exclude: "true"`` on the namespace: hands off entirely (no actions at all);
-2. the tool's own namespace, or ``excludeNamespaces``: desired up (anything still held is restored);
+2. a protected namespace (``kube-system``, ``kube-public``, ``kube-node-lease``), the tool's own
+   namespace, or ``excludeNamespaces``: desired up (anything still held is restored);
 3. an override from a manual command (``shutdown`` / ``restore``);
 4. ``keep-up-until`` / ``keep-down-until`` annotations still in the future (up wins if both);
 5. the first schedule whose selector matches: holiday or open window -> down, else up;
@@ -108,8 +109,9 @@ def namespace_intent(
     """Where namespace ``ns`` must be at ``now``; see the module docstring for precedence."""
     if ns.annotations.get(c.EXCLUDE, "").lower() in c.TRUE_VALUES:
         return Intent(Desired.UP, Reason.EXCLUDED, hands_off=True, message=f"{c.EXCLUDE} is set")
-    if ns.name == own_namespace or schedule.is_excluded(ns.name):
-        return Intent(Desired.UP, Reason.EXCLUDED)
+    protected = protection(ns.name, schedule, own_namespace=own_namespace)
+    if protected:
+        return Intent(Desired.UP, Reason.EXCLUDED, message=protected)
     rule = schedule.rule_for(ns)
     if override is not None:
         return Intent(override, Reason.MANUAL, rule)
@@ -122,6 +124,17 @@ def namespace_intent(
         after = _scheduled(rule, until)
         return Intent(desired, reason, rule, Transition(until, after.desired))
     return _scheduled(rule, now)
+
+
+def protection(name: str, schedule: Schedule, *, own_namespace: str | None = None) -> str:
+    """Why no command may scale namespace ``name``, or ``""``: the rule that protects it."""
+    if name in c.PROTECTED_NAMESPACES:
+        return f"{name} is protected: the cluster's own namespaces are never scaled"
+    if name == own_namespace:
+        return f"{name} is nsshutdown's own namespace: never scaled"
+    if schedule.is_excluded(name):
+        return f"{name} is listed in excludeNamespaces"
+    return ""
 
 
 def _unreadable_namespace(ns: Namespace) -> NamespacePlan:

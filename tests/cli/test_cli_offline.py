@@ -85,6 +85,9 @@ def test_plan_json_matches_the_contract() -> None:
                 "reason": "excluded",
                 "next_transition": None,
                 "actions": [],
+                "message": (
+                    "kube-system is protected: the cluster's own namespaces are never scaled"
+                ),
             },
             {
                 "namespace": "prod",

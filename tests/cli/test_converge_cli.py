@@ -13,7 +13,7 @@ from nsshutdown.cli.common import normalize_dry_run
 from nsshutdown.errors import ClusterUnreachableError
 from nsshutdown.model import Namespace, PinningPod, Resources
 from tests.cli.support import ALWAYS_DOWN, ALWAYS_UP, cli, schedule
-from tests.fakes import FakeCluster
+from tests.fakes import FakeCluster, workload
 
 
 def test_run_shuts_down_what_the_schedule_wants_down(fake: FakeCluster, tmp_path: Path) -> None:
@@ -350,16 +350,32 @@ def test_plan_without_namespace_plans_against_the_live_cluster(
     assert fake.writes == []
 
 
-def test_manual_commands_leave_an_excluded_namespace_alone(
-    fake: FakeCluster, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_shutdown_refuses_the_tools_own_namespace(
+    fake: FakeCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(c.POD_NAMESPACE_ENV, "dev-a")  # the tool's own namespace
-    code, doc, _ = cli("shutdown", "dev-a", "--for", "1h", "-o", "json")
-    assert code == 0
+    code, _, stderr = cli("shutdown", "dev-a", "dev-b", "--for", "1h", "-o", "json")
+    assert code == 1
+    assert "dev-a is nsshutdown's own namespace" in stderr
     assert fake.namespace_writes == []
     assert fake.writes == []
-    assert doc["namespaces"][0]["reason"] == "excluded"
-    assert "dev-a is excluded" in caplog.text
+
+
+@pytest.mark.parametrize("protected", ["kube-system", "kube-public", "kube-node-lease"])
+def test_no_command_scales_a_protected_namespace_with_or_without_a_schedule(
+    fake: FakeCluster, tmp_path: Path, protected: str
+) -> None:
+    fake.put(workload("coredns", namespace=protected, replicas=2))
+    for args in (["shutdown", protected], ["shutdown", protected, "-s", schedule(tmp_path)]):
+        code, _, stderr = cli(*args, "--dry-run")
+        assert code == 1
+        assert f"{protected} is protected" in stderr
+    everything_down = schedule(tmp_path, ALWAYS_DOWN.replace('["dev-*"]', '["*"]'))
+    code, doc, _ = cli("run", "-s", everything_down, "-o", "json")
+    assert code == 0
+    ns = next(n for n in doc["namespaces"] if n["namespace"] == protected)
+    assert (ns["reason"], ns["actions"]) == ("excluded", [])
+    assert fake.get("coredns", namespace=protected).replicas == 2
 
 
 def test_a_namespace_whose_only_change_is_its_annotation_is_converged(fake: FakeCluster) -> None:

@@ -154,3 +154,20 @@ def test_the_console_entry_point_runs_against_the_cluster(world: World) -> None:
     assert (scaled["namespace"], scaled["from"], scaled["to"]) == (ns, 2, 0)
     assert {line["run_id"] for line in lines} == {doc["run_id"]}
     assert world.replicas(ns, "api") == 0
+
+
+def test_kube_system_is_never_scaled_with_or_without_a_schedule(world: World) -> None:
+    team = world.namespace()
+    name = f"coredns-{team}"  # unique in the shared kube-system
+    create_deployment(world.api, "kube-system", name, replicas=2)
+
+    bare = world.cli("shutdown", "kube-system", "--dry-run=server")
+    assert bare.code == 1, bare.stderr
+    assert "kube-system is protected" in bare.stderr
+
+    everything = world.schedule(down=True, names=["kube-*", team])
+    run = world.cli("run", "-s", everything)
+    assert run.code in (0, 2), run.stderr
+    assert run.namespace("kube-system")["reason"] == "excluded"
+    assert world.replicas("kube-system", name) == 2
+    assert world.ours("kube-system", name) == {}
