@@ -36,8 +36,12 @@ class ConfigError(NsShutdownError):
 
     exit_code = ExitCode.BAD_INPUT
 
-    def __init__(self, problems: list[str] | str) -> None:
+    def __init__(
+        self, problems: list[str] | str, *, details: list[dict[str, object]] | None = None
+    ) -> None:
         self.problems = [problems] if isinstance(problems, str) else list(problems)
+        #: The same problems for machines: ``file``, ``line``, ``field`` and ``message`` each.
+        self.details = details if details is not None else [{"message": p} for p in self.problems]
         super().__init__("\n".join(self.problems))
 
 

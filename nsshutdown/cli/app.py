@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import sys
 from collections.abc import Callable
@@ -27,6 +28,22 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def error_document(err: NsShutdownError | Exception, code: ExitCode | None = None) -> str:
+    """The one JSON document a failed command prints with ``--output json``.
+
+    ``errors`` lists the problems; a schedule's each carry ``file``, ``line`` and ``field``.
+    """
+    exit_code = code if code is not None else getattr(err, "exit_code", ExitCode.INTERNAL)
+    details = getattr(err, "details", None) or [{"message": str(err)}]
+    return json.dumps({"exit_code": int(exit_code), "errors": details}, indent=2)
+
+
+def _wants_json(kwargs: dict[str, object]) -> bool:
+    """Whether the command was asked for ``--output json`` (directly, or in its options)."""
+    output = kwargs.get("output", getattr(kwargs.get("opts"), "output", None))
+    return str(output) == "json"
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn our exceptions into a one-line message on stderr and the documented exit code.
 
@@ -42,6 +59,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise
         except NsShutdownError as err:
             print(f"error: {err}", file=sys.stderr)  # noqa: T201 - the CLI's user-facing channel
+            if _wants_json(kwargs):
+                print(error_document(err))  # noqa: T201 - stdout is the JSON document's
             raise typer.Exit(int(err.exit_code)) from None
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)  # noqa: T201

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from typing import Annotated
 
@@ -17,8 +18,8 @@ from nsshutdown.cli import (
     offline,  # noqa: F401 - registers validate and plan
     preflight,  # noqa: F401 - registers check
 )
-from nsshutdown.cli.app import app
-from nsshutdown.errors import ExitCode
+from nsshutdown.cli.app import app, error_document
+from nsshutdown.errors import ExitCode, UsageError
 
 
 def _print_version(ctx: typer.Context, value: bool) -> None:
@@ -64,7 +65,7 @@ def run_cli(argv: list[str] | None = None) -> int:
     except Exception as err:
         if not _is_click_error(err):
             raise
-        return _usage_error(err)
+        return _usage_error(err, sys.argv[1:] if argv is None else argv)
     return result if isinstance(result, int) else int(ExitCode.OK)
 
 
@@ -73,11 +74,25 @@ def _is_click_error(err: Exception) -> bool:
     return any(cls.__name__ == "ClickException" for cls in type(err).__mro__)
 
 
-def _usage_error(err: Exception) -> int:
+def _usage_error(err: Exception, argv: list[str]) -> int:
     ctx = getattr(err, "ctx", None)
     if type(err).__name__ == "NoArgsIsHelpError":
         return int(ExitCode.OK)  # `nsshutdown` alone: Typer has shown the help, as kubectl does
     message = err.format_message() if hasattr(err, "format_message") else str(err)
     command = getattr(ctx, "command_path", "") or "nsshutdown"
     print(f"error: {message} (see `{command} --help`)", file=sys.stderr)  # noqa: T201
+    if _asks_for_json(argv):
+        print(error_document(UsageError(message)))  # noqa: T201 - stdout is the JSON document's
     return int(ExitCode.BAD_INPUT)
+
+
+def _asks_for_json(argv: list[str]) -> bool:
+    """``-o json``, ``--output json`` or ``--output=json`` anywhere on the command line."""
+    pairs = zip(argv, [*argv[1:], ""], strict=True)
+    return (
+        any(
+            arg in ("--output=json", "-ojson") or (arg in ("-o", "--output") and value == "json")
+            for arg, value in pairs
+        )
+        or os.environ.get("NSSHUTDOWN_OUTPUT") == "json"
+    )

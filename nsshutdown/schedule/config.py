@@ -259,8 +259,10 @@ def _unknown_kind(name: str, known: list[str]) -> str:
 MAX_SCHEDULE_BYTES = 1024 * 1024
 
 
-def _too_large(source: str) -> str:
-    return f"{source}: larger than {MAX_SCHEDULE_BYTES // 1024} KiB, what a ConfigMap can hold"
+def _too_large(source: str) -> ConfigError:
+    message = f"larger than {MAX_SCHEDULE_BYTES // 1024} KiB, what a ConfigMap can hold"
+    detail: dict[str, object] = {"file": source, "line": None, "field": "", "message": message}
+    return ConfigError(f"{source}: {message}", details=[detail])
 
 
 def load_schedule(path: Path) -> Schedule:
@@ -269,10 +271,17 @@ def load_schedule(path: Path) -> Schedule:
         with path.open("rb") as file:
             raw = file.read(MAX_SCHEDULE_BYTES + 1)
         if len(raw) > MAX_SCHEDULE_BYTES:
-            raise ConfigError(_too_large(str(path)))
+            raise _too_large(str(path))
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: cannot read the schedule: {err}") from None
+        message = f"cannot read the schedule: {err}"
+        detail: dict[str, object] = {
+            "file": str(path),
+            "line": None,
+            "field": "",
+            "message": message,
+        }
+        raise ConfigError(f"{path}: {message}", details=[detail]) from None
     return load_schedule_text(text, source=str(path))
 
 
@@ -283,18 +292,26 @@ def load_schedule_text(text: str, *, source: str) -> Schedule:
     expanding too far through aliases, it is refused before it is built.
     """
     if len(text) > MAX_SCHEDULE_BYTES or len(text.encode("utf-8", "replace")) > MAX_SCHEDULE_BYTES:
-        raise ConfigError(_too_large(source))
+        raise _too_large(source)
     try:
         doc = sourcemap.parse(text)
     except sourcemap.YamlSyntaxError as err:
-        raise ConfigError(f"{source}:{err.line}: {err}") from None
+        detail: dict[str, object] = {
+            "file": source,
+            "line": err.line,
+            "field": "",
+            "message": str(err),
+        }
+        raise ConfigError(f"{source}:{err.line}: {err}", details=[detail]) from None
     problems = list(doc.problems)
     spec = _validate(doc.data, problems)
     if spec is not None:
         problems += _semantic_problems(spec)
     if problems or spec is None:
+        ordered = _sorted(doc, problems)
         raise ConfigError(
-            [sourcemap.format_problem(source, doc, p) for p in _sorted(doc, problems)]
+            [sourcemap.format_problem(source, doc, p) for p in ordered],
+            details=[sourcemap.problem_details(source, doc, p) for p in ordered],
         )
     schedule = _resolve(spec)
     logger.debug("loaded schedule %s: %d rules", source, len(schedule.schedules))

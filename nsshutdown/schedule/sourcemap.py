@@ -186,6 +186,13 @@ def format_path(path: Path) -> str:
     return text or "(document)"
 
 
+def problem_details(source: str, doc: Document, problem: Problem) -> dict[str, object]:
+    """A problem for machines: the file, the line, the field path and the message."""
+    line = doc.line_of(problem.path) if problem.line is None else problem.line
+    field = format_path(problem.path) if problem.path else ""
+    return {"file": source, "line": line, "field": field, "message": problem.message}
+
+
 def format_problem(source: str, doc: Document, problem: Problem) -> str:
     line = doc.line_of(problem.path) if problem.line is None else problem.line
     return f"{source}:{line}: {format_path(problem.path)}: {problem.message}"

@@ -7,11 +7,14 @@ runs here (``run_cli``), as the console script and ``python -m nsshutdown`` do.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from nsshutdown.cli.main import run_cli
+from tests.cli.support import ALWAYS_DOWN, connect_to
+from tests.fakes import FakeCluster
 
 EXAMPLE = str(Path(__file__).resolve().parents[2] / "examples" / "nights-and-weekends.yaml")
 
@@ -56,3 +59,55 @@ def test_no_arguments_shows_the_help_and_succeeds(capsys: pytest.CaptureFixture[
 )
 def test_successes_are_exit_0(argv: list[str], code: int) -> None:
     assert run_cli(argv) == code
+
+
+# --- one JSON document on every path ------------------------------------------------------------
+
+
+def test_an_invalid_schedule_is_a_json_document_naming_file_line_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text("version: 1\ndefaults:\n  timezone: Europe/Madird\n  gracePeriod: 1y\n")
+    assert run_cli(["validate", "--schedule", str(schedule), "--output", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["exit_code"] == 1
+    assert [(e["file"], e["line"], e["field"]) for e in doc["errors"]] == [
+        (str(schedule), 3, "defaults.timezone"),
+        (str(schedule), 4, "defaults.gracePeriod"),
+    ]
+    assert "Europe/Madrid" in doc["errors"][0]["message"]
+
+
+def test_bad_yaml_is_a_json_document_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text("version: 1\nschedules: [\n")
+    assert run_cli(["validate", "-s", str(schedule), "-o", "json"]) == 1
+    (error,) = json.loads(capsys.readouterr().out)["errors"]
+    assert error["file"] == str(schedule)
+    assert error["message"].startswith("invalid YAML")
+
+
+def test_a_usage_error_with_json_asked_for_is_a_json_document(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run_cli(["run", "--concurrency", "0", "--output=json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["exit_code"] == 1
+    assert "--concurrency" in doc["errors"][0]["message"]
+
+
+def test_an_unreachable_cluster_is_a_json_document(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = connect_to(monkeypatch, FakeCluster())
+    fake.unreachable = True
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text(ALWAYS_DOWN.format(grace="0s"))
+    for command in (["run"], ["status"], ["shutdown", "dev-a"], ["restore", "--all"]):
+        assert run_cli([*command, "-s", str(schedule), "-o", "json"]) == 3
+        doc = json.loads(capsys.readouterr().out)
+        assert doc["exit_code"] == 3
+        assert doc["errors"][0]["message"]
