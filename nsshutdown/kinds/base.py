@@ -20,7 +20,16 @@ from typing import Any, Final, Protocol
 
 from nsshutdown import constants as c
 from nsshutdown.kinds.api import KindApi
-from nsshutdown.model import Action, ActionType, Context, Patch, SkipReason, Workload, WorkloadKind
+from nsshutdown.model import (
+    Action,
+    ActionType,
+    Context,
+    FieldValue,
+    Patch,
+    SkipReason,
+    Workload,
+    WorkloadKind,
+)
 
 #: The largest saved count accepted: ``spec.replicas`` is an int32 in every API the tool scales.
 MAX_SAVED_COUNT: Final = 2**31 - 1
@@ -94,6 +103,10 @@ class Mechanism(Protocol):
 
     def is_running(self, workload: Workload) -> bool:
         """Whether it is active now: replicas above 0, not suspended, not paused at 0."""
+        ...
+
+    def change(self, before: FieldValue, after: FieldValue) -> str:
+        """A change of its field in a person's words: ``replicas 3 → 0``, ``suspended``."""
         ...
 
     def held_replicas(self, workload: Workload) -> int:

@@ -25,7 +25,16 @@ from nsshutdown.kinds.base import (
     stamp,
     too_young,
 )
-from nsshutdown.model import Action, ActionType, Context, Kind, Patch, SkipReason, Workload
+from nsshutdown.model import (
+    Action,
+    ActionType,
+    Context,
+    FieldValue,
+    Kind,
+    Patch,
+    SkipReason,
+    Workload,
+)
 
 FIELD = c.KEDA_PAUSED_REPLICAS
 
@@ -90,6 +99,13 @@ class KedaPause:
 
     def is_running(self, workload: Workload) -> bool:
         return workload.annotations.get(c.KEDA_PAUSED_REPLICAS) != "0"
+
+    def change(self, before: FieldValue, after: FieldValue) -> str:
+        if before == after:
+            return "KEDA left as it was"
+        if after == 0:
+            return "KEDA paused at 0"
+        return "KEDA unpaused" if after is None else f"KEDA paused at {after} again"
 
     def held_replicas(self, workload: Workload) -> int:
         # KEDA scales the workload it drives, not us: its count is not known here (an

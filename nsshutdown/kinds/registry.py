@@ -22,7 +22,7 @@ from nsshutdown.kinds.base import Mechanism
 from nsshutdown.kinds.keda import KedaPause
 from nsshutdown.kinds.replicas import ReplicaCount
 from nsshutdown.kinds.suspend import Suspend
-from nsshutdown.model import CustomKind, Kind, Workload, WorkloadKind
+from nsshutdown.model import Action, ActionType, CustomKind, Kind, Workload, WorkloadKind
 
 _ALL: tuple[Mechanism, ...] = (
     ReplicaCount(Kind.DEPLOYMENT, KindApi("apps", "v1", "deployments")),
@@ -67,6 +67,24 @@ def mechanism(kind: WorkloadKind) -> Mechanism:
 
 def of(workload: Workload) -> Mechanism:
     return mechanism(workload.kind)
+
+
+#: What each action does, for people: (done, in a dry run).
+_VERBS = {
+    ActionType.SHUTDOWN: ("shut down", "would shut down"),
+    ActionType.RESTORE: ("restored", "would restore"),
+    ActionType.RELEASE: ("released", "would release"),
+}
+
+
+def describe(action: Action, *, dry_run: bool = False) -> str:
+    """``shut down Deployment api: replicas 3 → 0`` (``would shut down ...`` in a dry run)."""
+    ref = action.ref
+    verbs = _VERBS.get(action.type)
+    if verbs is None:  # a skip or an error: no change to describe
+        return f"{action.type} {ref.kind} {ref.name}"
+    change = mechanism(ref.kind).change(action.from_value, action.to_value)
+    return f"{verbs[dry_run]} {ref.kind} {ref.name}: {change}"
 
 
 @cache

@@ -25,7 +25,16 @@ from nsshutdown.kinds.base import (
     stamp,
     too_young,
 )
-from nsshutdown.model import Action, ActionType, Context, Patch, SkipReason, Workload, WorkloadKind
+from nsshutdown.model import (
+    Action,
+    ActionType,
+    Context,
+    FieldValue,
+    Patch,
+    SkipReason,
+    Workload,
+    WorkloadKind,
+)
 
 FIELD = "spec.replicas"
 
@@ -85,6 +94,9 @@ class ReplicaCount:
 
     def is_running(self, workload: Workload) -> bool:
         return _current(workload) > 0
+
+    def change(self, before: FieldValue, after: FieldValue) -> str:
+        return f"replicas {before} → {after}" if before != after else f"replicas kept at {after}"
 
     def held_replicas(self, workload: Workload) -> int:
         """Saved count minus what runs now, never negative; 0 when the saved count is corrupt."""

@@ -26,7 +26,16 @@ from nsshutdown.kinds.base import (
     stamp,
     too_young,
 )
-from nsshutdown.model import Action, ActionType, Context, Kind, Patch, SkipReason, Workload
+from nsshutdown.model import (
+    Action,
+    ActionType,
+    Context,
+    FieldValue,
+    Kind,
+    Patch,
+    SkipReason,
+    Workload,
+)
 
 FIELD = "spec.suspend"
 _FINISHED = frozenset({"Complete", "Failed"})
@@ -100,6 +109,11 @@ class Suspend:
 
     def is_running(self, workload: Workload) -> bool:
         return not workload.suspend and not workload.finished
+
+    def change(self, before: FieldValue, after: FieldValue) -> str:
+        if before == after:
+            return "kept suspended" if after else "kept running"
+        return "suspended" if after else "resumed"
 
     def held_replicas(self, workload: Workload) -> int:
         return 0

@@ -28,6 +28,7 @@ from typing import Any, Final, TextIO
 from rich.console import Console
 from rich.logging import RichHandler
 
+from nsshutdown.kinds.registry import describe
 from nsshutdown.model import ActionType, FieldValue
 from nsshutdown.run.report import ActionResult, Outcome, RunReport
 
@@ -219,7 +220,7 @@ def _show(value: FieldValue) -> str:
 
 
 def log_action(logger: logging.Logger, result: ActionResult) -> None:
-    """The scaling line: ``shutdown Deployment dev-a/api 3 -> 0: applied``, with its fields."""
+    """The scaling line: ``dev-a: shut down Deployment api: replicas 3 → 0``, with its fields."""
     action = result.action
     text = f"{action.type} {action.ref}"
     if action.type is ActionType.SKIP:
@@ -227,7 +228,10 @@ def log_action(logger: logging.Logger, result: ActionResult) -> None:
     elif action.type is ActionType.ERROR:
         text += f": {action.message}"
     else:
-        text += f" {_show(action.from_value)} -> {_show(action.to_value)}: {result.outcome}"
+        dry_run = result.outcome is Outcome.DRY_RUN
+        text = f"{action.ref.namespace}: {describe(action, dry_run=dry_run)}"
+        if result.outcome not in (Outcome.APPLIED, Outcome.DRY_RUN):
+            text += f": {str(result.outcome).replace('-', ' ')}"
     if result.error:
         text += f": {result.error}"
     failed = result.outcome in _WARN_OUTCOMES or action.type is ActionType.ERROR

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from nsshutdown.kinds.registry import mechanism
 from nsshutdown.model import Action, ActionType, NamespacePlan, Plan, Transition
 from nsshutdown.schedule.config import Schedule
 from nsshutdown.timeutil import format_duration
@@ -164,7 +165,7 @@ def _render_actions(plan: Plan, console: Console) -> None:
         table.add_column(column)
     for namespace, action in rows:
         change = "" if action.patch is None else (
-            f"{action.field} {_show(action.from_value)} -> {_show(action.to_value)}"
+            mechanism(action.ref.kind).change(action.from_value, action.to_value)
         )  # fmt: skip
         why = ": ".join(part for part in (str(action.reason or ""), action.message) if part)
         workload = f"{action.ref.kind} {action.ref.name}"

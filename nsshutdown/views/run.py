@@ -27,7 +27,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from nsshutdown.model import Action, ActionType, Plan
+from nsshutdown.kinds.registry import describe
+from nsshutdown.model import ActionType, Plan
 from nsshutdown.run.report import Holding, NamespaceReport, NamespaceStatus, Outcome, RunReport
 from nsshutdown.schedule.config import Schedule
 from nsshutdown.views.plan import plan_to_dict
@@ -110,10 +111,14 @@ def render_report_text(report: RunReport, console: Console) -> None:
 
 
 def _render_changes(report: RunReport, console: Console) -> None:
+    """One line per change, in words: ``dev-a: shut down Deployment api: replicas 3 → 0``."""
+    dry_run = bool(report.dry_run)
     for ns in report.namespaces:
         shown = [r for r in ns.results if r.action.writes or r.action.type is ActionType.ERROR]
         for result in shown:
-            line = f"  {ns.plan.namespace}: {_describe(result.action)}: {result.outcome}"
+            line = f"  {ns.plan.namespace}: {describe(result.action, dry_run=dry_run)}"
+            if result.outcome not in _DONE:
+                line += f": {str(result.outcome).replace('-', ' ')}"
             if result.outcome is Outcome.SKIPPED and result.action.type is ActionType.ERROR:
                 line = f"  {ns.plan.namespace}: error {result.action.ref}"
             detail = result.error or result.action.message
@@ -122,9 +127,7 @@ def _render_changes(report: RunReport, console: Console) -> None:
             console.print(escape(f"  {ns.plan.namespace}: {ns.error}"))
 
 
-def _describe(action: Action) -> str:
-    ref = action.ref
-    return f"{action.type} {ref.kind} {ref.name} {action.from_value} -> {action.to_value}"
+_DONE = frozenset({Outcome.APPLIED, Outcome.DRY_RUN})
 
 
 def _summary_line(report: RunReport) -> str:

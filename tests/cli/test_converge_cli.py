@@ -330,7 +330,16 @@ def test_status_text(fake: FakeCluster, tmp_path: Path) -> None:
 def test_text_output_names_every_change(fake: FakeCluster, tmp_path: Path) -> None:
     code, out, _ = cli("run", "-s", schedule(tmp_path))
     assert code == 0
-    assert "dev-a: shutdown Deployment api 3 -> 0: applied" in out
+    assert "dev-a: shut down Deployment api: replicas 3 → 0" in out
+    assert "dev-a: shut down CronJob nightly: suspended" in out
+    assert "None" not in out
+    assert "False" not in out
+
+
+def test_a_dry_run_says_would(fake: FakeCluster, tmp_path: Path) -> None:
+    code, out, _ = cli("run", "--dry-run", "-s", schedule(tmp_path))
+    assert code == 0
+    assert "dev-a: would shut down Deployment api: replicas 3 → 0" in out
 
 
 def test_unreachable_error_type_maps_to_exit_3() -> None:

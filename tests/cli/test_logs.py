@@ -230,14 +230,14 @@ def test_log_action_writes_the_scaling_fields() -> None:
     failed = result(down(workload("db", replicas=2)), Outcome.FAILED, f"403 token={OPAQUE}")
     logs.log_action(log, failed)
     api, cron, legacy, db = lines(stream)
-    assert api["message"] == "shutdown Deployment dev-a/api 3 -> 0: applied"
+    assert api["message"] == "dev-a: shut down Deployment api: replicas 3 → 0"
     assert {k: api[k] for k in logs.SCALING_KEYS} == {
         "namespace": "dev-a", "kind": "Deployment", "name": "api", "action": "shutdown",
         "from": 3, "to": 0, "outcome": "applied",
     }  # fmt: skip
     assert api["level"] == "info"
     assert (cron["from"], cron["to"], cron["message"]) == (
-        False, True, "shutdown CronJob dev-a/nightly false -> true: applied",
+        False, True, "dev-a: shut down CronJob nightly: suspended",
     )  # fmt: skip
     assert legacy["action"] == "skip"
     assert legacy["reason"] == "excluded"

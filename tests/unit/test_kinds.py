@@ -201,3 +201,21 @@ def test_a_custom_kind_needs_the_same_verbs_on_its_own_resource() -> None:
     assert {"get clonesets.apps.kruise.io", "list clonesets.apps.kruise.io"} <= wanted
     assert "patch clonesets.apps.kruise.io" in wanted
     assert not any("clonesets" in p for p in {str(p) for p in required()})
+
+
+@pytest.mark.parametrize(
+    ("kind", "before", "after", "words"),
+    [
+        (Kind.DEPLOYMENT, 3, 0, "replicas 3 → 0"),
+        (Kind.STATEFULSET, 0, 2, "replicas 0 → 2"),
+        (Kind.CRONJOB, False, True, "suspended"),
+        (Kind.JOB, True, False, "resumed"),
+        (Kind.SCALEDOBJECT, None, 0, "KEDA paused at 0"),
+        (Kind.SCALEDOBJECT, 0, None, "KEDA unpaused"),
+        (Kind.SCALEDOBJECT, 0, 2, "KEDA paused at 2 again"),
+    ],
+)
+def test_changes_read_as_people_think(
+    kind: Kind, before: object, after: object, words: str
+) -> None:
+    assert registry.mechanism(kind).change(before, after) == words  # type: ignore[arg-type]

@@ -82,7 +82,7 @@ def test_text_lists_namespaces_and_actions() -> None:
     assert "Plan at Thu 26 Nov 20:00 UTC (UTC)" in text
     assert "up Fri 27 Nov 08:00 CET (11h)" in text
     assert "Deployment api" in text
-    assert "spec.replicas 3 -> 0" in text
-    assert "spec.suspend false -> true" in text
+    assert "replicas 3 → 0" in text
+    assert "suspended" in text
     assert "already-at-zero" in text
     assert "Deployment done" not in text
