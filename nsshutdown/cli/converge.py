@@ -241,10 +241,13 @@ def _warn_schedule_differs(
 
 
 def _finish(session: Session, report: RunReport, output: OutputFormat, code: ExitCode) -> None:
+    # Skips are in the output; logging them would repeat every idle workload every run. On a
+    # terminal the table below already shows each change: only what went wrong is logged too.
+    every_change = logs.lines_for_machines() or output is OutputFormat.JSON
     for ns in report.namespaces:
         for result in ns.results:
-            # skips are in the output; logging them would repeat every idle workload every run
-            if result.action.writes or result.action.type is ActionType.ERROR:
+            wrong = result.action.type is ActionType.ERROR or logs.went_wrong(result)
+            if wrong or (every_change and result.action.writes):
                 logs.log_action(logger, result)
     logs.log_summary(logger, report)
     if output is OutputFormat.JSON:

@@ -193,6 +193,8 @@ def configure(
         handler = RichHandler(console=console, show_path=False, markup=False, rich_tracebacks=False)
         handler.setFormatter(TextFormatter())
     setattr(handler, _MARK, True)
+    global _FOR_MACHINES  # noqa: PLW0603 - one handler per process, configured once by the CLI
+    _FOR_MACHINES = use_json
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, _MARK, False)]:
         root.removeHandler(old)
@@ -201,6 +203,18 @@ def configure(
     logging.getLogger("nsshutdown").setLevel(_LEVELS[level])
     logging.captureWarnings(True)
     return handler
+
+
+_FOR_MACHINES = True
+
+
+def lines_for_machines() -> bool:
+    """Whether log lines are JSON (a pod, a pipe): then every change is logged with its fields."""
+    return _FOR_MACHINES
+
+
+def went_wrong(result: ActionResult) -> bool:
+    return result.outcome in _WARN_OUTCOMES
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -395,3 +395,11 @@ def test_a_namespace_whose_only_change_is_its_annotation_is_converged(fake: Fake
     assert code == 0
     (ns,) = doc["namespaces"]
     assert (ns["status"], ns["actions"]) == ("converged", [])
+
+
+def test_on_a_terminal_each_change_prints_once(fake: FakeCluster, tmp_path: Path) -> None:
+    code, out, err = cli("run", "-s", schedule(tmp_path), "--log-format", "text")
+    assert code == 0
+    assert out.count("shut down Deployment api: replicas 3 → 0") == 1
+    assert "shut down Deployment api" not in err  # the table shows it; the log only what failed
+    assert "run finished" in err
