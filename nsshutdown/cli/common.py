@@ -35,7 +35,7 @@ from nsshutdown.cli.options import (
     bundle_options,
 )
 from nsshutdown.errors import UsageError
-from nsshutdown.kube import Limits
+from nsshutdown.kube.resilience import Limits
 from nsshutdown.observe.logs import LogFormat, LogLevel
 from nsshutdown.run.report import DryRun
 from nsshutdown.session.session import ClusterOptions

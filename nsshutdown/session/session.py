@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING
 
 from nsshutdown import constants as c
 from nsshutdown.errors import ConfigError, NotFoundError, UsageError
-from nsshutdown.kube import KubeCluster, Limits
-from nsshutdown.kube.preflight import KubePreflight
+from nsshutdown.kube.resilience import Limits
 from nsshutdown.model import ClusterState, Desired, Namespace, Plan
 from nsshutdown.plan import planner
 from nsshutdown.run.cluster import Cluster
@@ -44,6 +43,8 @@ class ClusterOptions:
 
 def connect(options: ClusterOptions) -> Cluster:
     """The cluster a command talks to (tests replace this function with a fake)."""
+    from nsshutdown.kube.client import KubeCluster  # noqa: PLC0415 - only commands that connect
+
     return KubeCluster.connect(
         kubeconfig=options.kubeconfig,
         context=options.context,
@@ -54,6 +55,9 @@ def connect(options: ClusterOptions) -> Cluster:
 
 def connect_preflight(options: ClusterOptions) -> Preflight:
     """What ``nsshutdown check`` asks the cluster (tests replace this function with a fake)."""
+    from nsshutdown.kube.client import KubeCluster  # noqa: PLC0415 - only commands that connect
+    from nsshutdown.kube.preflight import KubePreflight  # noqa: PLC0415
+
     cluster = KubeCluster.connect(
         kubeconfig=options.kubeconfig, context=options.context, limits=options.limits
     )

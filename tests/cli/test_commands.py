@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import pathlib
 import pkgutil
 import subprocess
 import sys
@@ -50,3 +51,20 @@ def test_a_broken_command_module_fails_the_import_instead_of_dropping_commands()
     )
     assert proc.returncode != 0
     assert "simulated broken dependency" in proc.stderr
+
+
+def test_offline_commands_never_load_the_kubernetes_client() -> None:
+    # validate, plan --namespace and --help run in CI pipelines: the client is 0.2 s and 34 MiB
+    script = (
+        "import sys\n"
+        "from nsshutdown.cli.main import run_cli\n"
+        "code = run_cli(['validate', '--schedule', sys.argv[1]])\n"
+        "assert code == 0, code\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('kubernetes', 'urllib3'))\n"
+        "assert not loaded, loaded\n"
+    )
+    example = pathlib.Path(__file__).resolve().parents[2] / "examples" / "holidays.yaml"
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(example)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
