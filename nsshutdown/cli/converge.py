@@ -134,19 +134,22 @@ def wake(
 @with_cluster_options
 @with_read_options
 def status(
+    namespaces: OptionalNamespaces = None,
     *,
     cpu_hour_price: CpuHourPrice = Prices.cpu_hour,
     memory_gib_hour_price: MemoryGibHourPrice = Prices.memory_gib_hour,
     opts: CommandOptions,
     cluster: ClusterOptions,
 ) -> None:
-    """Per namespace: up / down / partial / excluded, since when, next change, what it holds."""
+    """Per namespace (all, or those named): up / down / partial / excluded, since when, next
+    change, what it holds."""
     _start(opts)
     session = open_session(opts.schedule, cluster, now=datetime.now(UTC), schedule_required=True)
     state = session.observe(pods=True)
-    rows = status_rows(
-        session.plan(state), state, prices=Prices(cpu_hour_price, memory_gib_hour_price)
-    )
+    if namespaces:
+        _require(state, list(namespaces))
+    plan = session.plan(state, only=namespaces or None)
+    rows = status_rows(plan, state, prices=Prices(cpu_hour_price, memory_gib_hour_price))
     if opts.output is OutputFormat.JSON:
         typer.echo(status_to_json(rows, session.schedule, at=session.now))
     else:

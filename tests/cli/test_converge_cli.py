@@ -403,3 +403,12 @@ def test_on_a_terminal_each_change_prints_once(fake: FakeCluster, tmp_path: Path
     assert out.count("shut down Deployment api: replicas 3 → 0") == 1
     assert "shut down Deployment api" not in err  # the table shows it; the log only what failed
     assert "run finished" in err
+
+
+def test_status_shows_only_the_namespaces_named(fake: FakeCluster, tmp_path: Path) -> None:
+    code, doc, _ = cli("status", "dev-b", "-s", schedule(tmp_path), "-o", "json")
+    assert code == 0
+    assert [ns["namespace"] for ns in doc["namespaces"]] == ["dev-b"]
+    code, _, stderr = cli("status", "no-such-ns", "-s", schedule(tmp_path))
+    assert code == 1
+    assert "no such namespace: no-such-ns" in stderr
