@@ -136,7 +136,7 @@ def run_karpenter_story(cluster: KarpenterCluster, pushgateway_url: str) -> bool
         f"{cluster.disruption.consolidate_after}, budget {cluster.disruption.budget_nodes})"
     )
     with cluster.api_client() as api:
-        settled = wait_settled(api, timeout=SETTLE_TIMEOUT, quiet=15, on_change=_ticker("night"))
+        settled = wait_settled(api, timeout=SETTLE_TIMEOUT, quiet=QUIET, on_change=_ticker("night"))
     night = Moment("night", settled.nodes, settled.last_change, estimate)
     failed |= not _step(cli, "Morning: bring everything back", "restore", "--all")
     seconds = _all_running(cluster, namespaces, "morning")
