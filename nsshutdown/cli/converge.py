@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -38,10 +38,17 @@ from nsshutdown.observe import logs
 from nsshutdown.observe.metrics import exit_code, push_report
 from nsshutdown.observe.push_options import MetricsOptions
 from nsshutdown.observe.savings import Prices
-from nsshutdown.plan.holds import hold_annotations, holding_namespaces
+from nsshutdown.plan.holds import (
+    HOLD_KEYS,
+    hold_annotations,
+    holding_namespaces,
+    is_held_either,
+    without_holds,
+)
 from nsshutdown.plan.planner import protection
 from nsshutdown.run.report import RunReport
 from nsshutdown.session.session import ClusterOptions, Session, open_session
+from nsshutdown.timeutil import format_duration
 from nsshutdown.views.run import render_report_text, report_to_json
 from nsshutdown.views.status import render_status_text, status_rows, status_to_json
 
@@ -110,6 +117,32 @@ def restore(
     if bool(namespaces) == all_:
         raise UsageError("restore: give NAMESPACE... or --all (not both)")
     _manual(opts, cluster, namespaces, want=Desired.UP, hold=None, warn=bool(namespaces))
+
+
+@app.command(cls=ClusterCommand)
+@handle_errors
+@with_cluster_options
+@with_command_options
+def resume(
+    namespaces: Namespaces,
+    *,
+    opts: CommandOptions,
+    cluster: ClusterOptions,
+) -> None:
+    """End any hold early (keep-up-until, keep-down-until): the namespaces follow their
+    schedule again now."""
+    run_id = _start(opts)
+    session = open_session(opts.schedule, cluster, now=datetime.now(UTC), schedule_required=True)
+    state = session.observe()
+    names = list(namespaces)
+    _require(state, names)
+    released = without_holds(state, names)
+    plan = session.plan(released, only=names)
+    notes = {ns: dict.fromkeys(HOLD_KEYS[Desired.UP]) for ns in names if is_held_either(state, ns)}
+    report = session.execute(
+        plan, dry_run=opts.dry_run, run_id=run_id, annotations=notes, events=opts.events
+    )
+    _finish(session, report, opts.output, report.exit_code)
 
 
 @app.command(cls=ClusterCommand)
@@ -195,6 +228,8 @@ def _manual(
     run_id = _start(opts)
     now = hold.now if hold else datetime.now(UTC)
     session = open_session(opts.schedule, cluster, now=now, schedule_required=False)
+    if hold is not None and hold.until is not None:
+        _within_max_hold(hold, session.schedule.defaults.max_hold)
     state = session.observe()
     names = list(namespaces) if namespaces else holding_namespaces(state)
     _require(state, names)
@@ -211,6 +246,14 @@ def _manual(
     if warn:
         _warn_schedule_differs(session, state, names, want=want)
     _finish(session, report, opts.output, report.exit_code)
+
+
+def _within_max_hold(hold: _Hold, max_hold: timedelta) -> None:
+    if hold.until is not None and hold.until - hold.now > max_hold:
+        raise UsageError(
+            f"--for/--until: {hold.until.isoformat()} is more than {format_duration(max_hold)}"
+            " away (defaults.maxHold in the schedule)"
+        )
 
 
 def _refuse_protected(session: Session, names: list[str]) -> None:

@@ -6,7 +6,10 @@ Pure functions of observed objects.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 from nsshutdown import constants as c
 from nsshutdown.model import ClusterState, Desired, Namespace, Plan, Reason, Workload
@@ -38,6 +41,31 @@ HOLD_KEYS = {
     Desired.DOWN: (c.KEEP_DOWN_UNTIL, c.KEEP_UP_UNTIL),
     Desired.UP: (c.KEEP_UP_UNTIL, c.KEEP_DOWN_UNTIL),
 }
+
+
+def is_held_either(state: ClusterState, namespace: str) -> bool:
+    """The namespace carries a ``keep-up-until`` or a ``keep-down-until``, expired or not."""
+    return any(
+        key in ns.annotations
+        for ns in state.namespaces
+        if ns.name == namespace
+        for key in HOLD_KEYS[Desired.UP]
+    )
+
+
+def without_holds(state: ClusterState, names: Collection[str]) -> ClusterState:
+    """``state`` as it is once the holds on ``names`` are removed: what ``resume`` plans with."""
+    namespaces = tuple(
+        replace(ns, annotations=_dropped(ns.annotations, HOLD_KEYS[Desired.UP]))
+        if ns.name in names
+        else ns
+        for ns in state.namespaces
+    )
+    return replace(state, namespaces=namespaces)
+
+
+def _dropped(annotations: Mapping[str, str], keys: Collection[str]) -> Mapping[str, str]:
+    return MappingProxyType({k: v for k, v in annotations.items() if k not in keys})
 
 
 def hold_annotations(

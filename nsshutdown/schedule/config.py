@@ -45,6 +45,9 @@ DEFAULT_KINDS: tuple[str, ...] = (Kind.DEPLOYMENT, Kind.STATEFULSET, Kind.CRONJO
 _BUILTIN = {kind.value: kind for kind in Kind}
 #: A workload younger than this is left alone: someone is probably still deploying it.
 DEFAULT_GRACE_PERIOD = timedelta(minutes=15)
+#: The longest ``--for``/``--until`` a manual command may hold a namespace: a forgotten
+#: ``wake --for 400d`` would keep paying for it all year.
+DEFAULT_MAX_HOLD = timedelta(days=7)
 
 
 class _FileModel(BaseModel):
@@ -64,6 +67,7 @@ class Defaults(_FileModel):
     timezone: TimeZoneName = "UTC"
     kinds: Kinds = DEFAULT_KINDS
     grace_period: Duration = DEFAULT_GRACE_PERIOD
+    max_hold: Duration = DEFAULT_MAX_HOLD
 
 
 class CustomKindSpec(_FileModel):

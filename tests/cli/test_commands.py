@@ -14,7 +14,9 @@ import typer
 from nsshutdown import cli
 
 #: The command line users and the CronJob script against (DESIGN.md "Commands").
-COMMANDS = {"run", "shutdown", "restore", "wake", "status", "validate", "plan", "check"}
+COMMANDS = {
+    "run", "shutdown", "restore", "wake", "resume", "status", "validate", "plan", "check",
+}  # fmt: skip
 
 
 def test_every_cli_module_imports() -> None:

@@ -412,3 +412,27 @@ def test_status_shows_only_the_namespaces_named(fake: FakeCluster, tmp_path: Pat
     code, _, stderr = cli("status", "no-such-ns", "-s", schedule(tmp_path))
     assert code == 1
     assert "no such namespace: no-such-ns" in stderr
+
+
+def test_a_hold_longer_than_max_hold_is_refused(fake: FakeCluster, tmp_path: Path) -> None:
+    code, _, stderr = cli("wake", "dev-a", "--for", "8d", "-s", schedule(tmp_path))
+    assert code == 1
+    assert "more than 7d away (defaults.maxHold" in stderr
+    assert fake.namespace_writes == []
+    short = schedule(tmp_path, ALWAYS_DOWN.replace("defaults: {{", "defaults: {{maxHold: 2h, "))
+    assert cli("wake", "dev-a", "--for", "3h", "-s", short)[0] == 1
+    assert cli("wake", "dev-a", "--for", "1h", "-s", short)[0] == 0
+
+
+def test_resume_ends_a_hold_and_follows_the_schedule_now(fake: FakeCluster, tmp_path: Path) -> None:
+    always_down = schedule(tmp_path)
+    assert cli("wake", "dev-a", "--for", "3h", "-s", always_down)[0] == 0
+    assert cli("run", "-s", always_down)[0] == 0
+    assert fake.get("api").replicas == 3  # held up despite the open window
+
+    code, doc, _ = cli("resume", "dev-a", "-s", always_down, "-o", "json")
+
+    assert code == 0
+    assert c.KEEP_UP_UNTIL not in fake.namespaces["dev-a"].annotations
+    assert fake.get("api").replicas == 0  # the schedule wants it down, now
+    assert doc["namespaces"][0]["reason"] == "window"

@@ -171,3 +171,20 @@ def test_kube_system_is_never_scaled_with_or_without_a_schedule(world: World) ->
     assert run.namespace("kube-system")["reason"] == "excluded"
     assert world.replicas("kube-system", name) == 2
     assert world.ours("kube-system", name) == {}
+
+
+def test_resume_ends_a_wake_early_on_a_real_api_server(world: World) -> None:
+    ns = world.namespace()
+    create_deployment(world.api, ns, "api", replicas=2)
+    schedule = world.schedule(down=True)
+
+    assert world.cli("wake", ns, "--for", "1h", "-s", schedule).code == 0
+    assert c.KEEP_UP_UNTIL in world.namespace_annotations(ns)
+    too_long = world.cli("wake", ns, "--for", "30d", "-s", schedule)
+    assert too_long.code == 1, too_long.stderr
+
+    resumed = world.cli("resume", ns, "-s", schedule)
+
+    assert resumed.code == 0, resumed.stderr
+    assert c.KEEP_UP_UNTIL not in world.namespace_annotations(ns)
+    assert world.replicas(ns, "api") == 0
