@@ -43,6 +43,7 @@ from nsshutdown.plan.holds import (
     hold_annotations,
     holding_namespaces,
     is_held_either,
+    with_annotations,
     without_holds,
 )
 from nsshutdown.plan.planner import protection
@@ -243,9 +244,26 @@ def _manual(
     report = session.execute(
         plan, dry_run=opts.dry_run, run_id=run_id, annotations=notes, events=opts.events
     )
-    if warn:
-        _warn_schedule_differs(session, state, names, want=want)
+    if warn:  # the next scheduled run, once this command's annotations are written
+        _warn_schedule_differs(session, with_annotations(state, notes), names, want=want)
+    if hold is not None and hold.until is not None and not report.failed_namespaces:
+        _say_until(hold.until, want, [ns for ns in names if ns in notes], opts.output)
     _finish(session, report, opts.output, report.exit_code)
+
+
+def _say_until(until: datetime, want: Desired, names: list[str], output: OutputFormat) -> None:
+    """Tell when the hold ends, in local time and as a delay: the first thing people ask."""
+    when = until.astimezone().strftime("%a %d %b %H:%M %Z")
+    left = format_duration(
+        timedelta(minutes=round((until - datetime.now(UTC)).total_seconds() / 60))
+    )
+    for name in names:
+        logger.info("%s: held %s until %s (in %s)", name, want, when, left)
+        if output is OutputFormat.TEXT:
+            typer.echo(
+                f"{name} stays {want} until {when} (in {left}); `nsshutdown resume {name}`"
+                " ends it early"
+            )
 
 
 def _within_max_hold(hold: _Hold, max_hold: timedelta) -> None:

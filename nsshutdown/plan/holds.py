@@ -64,6 +64,28 @@ def without_holds(state: ClusterState, names: Collection[str]) -> ClusterState:
     return replace(state, namespaces=namespaces)
 
 
+def with_annotations(
+    state: ClusterState, notes: Mapping[str, Mapping[str, str | None]]
+) -> ClusterState:
+    """``state`` once the namespace annotations ``notes`` are written (``None`` deletes a key)."""
+    return replace(
+        state,
+        namespaces=tuple(
+            replace(ns, annotations=_applied(ns.annotations, notes[ns.name]))
+            if notes.get(ns.name)
+            else ns
+            for ns in state.namespaces
+        ),
+    )
+
+
+def _applied(
+    annotations: Mapping[str, str], changes: Mapping[str, str | None]
+) -> Mapping[str, str]:
+    kept = {k: v for k, v in annotations.items() if k not in changes}
+    return MappingProxyType(kept | {k: v for k, v in changes.items() if v is not None})
+
+
 def _dropped(annotations: Mapping[str, str], keys: Collection[str]) -> Mapping[str, str]:
     return MappingProxyType({k: v for k, v in annotations.items() if k not in keys})
 

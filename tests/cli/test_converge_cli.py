@@ -436,3 +436,24 @@ def test_resume_ends_a_hold_and_follows_the_schedule_now(fake: FakeCluster, tmp_
     assert c.KEEP_UP_UNTIL not in fake.namespaces["dev-a"].annotations
     assert fake.get("api").replicas == 0  # the schedule wants it down, now
     assert doc["namespaces"][0]["reason"] == "window"
+
+
+def test_wake_says_when_the_hold_ends(fake: FakeCluster, tmp_path: Path) -> None:
+    code, out, _ = cli("wake", "dev-a", "--for", "3h", "-s", schedule(tmp_path))
+    assert code == 0
+    assert "dev-a stays up until" in out
+    assert "(in 3h)" in out
+
+
+def test_shutdown_warns_only_what_is_true(
+    fake: FakeCluster, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    always_down = schedule(tmp_path)
+    assert cli("wake", "dev-a", "--for", "3h", "-s", always_down)[0] == 0
+    caplog.clear()
+    # shutdown removes the keep-up-until: the schedule (down) then agrees, so no warning
+    assert cli("shutdown", "dev-a", "-s", always_down)[0] == 0
+    assert "brings it up again" not in caplog.text
+    always_up = schedule(tmp_path, ALWAYS_UP)
+    assert cli("shutdown", "dev-b", "-s", always_up)[0] == 0
+    assert "dev-b: the next scheduled run brings it up again" in caplog.text
