@@ -26,7 +26,7 @@ from typing import Any
 from devtools import _proc
 from devtools.binaries import K8sBinaries
 from devtools.kubeconfig import client_cert_user, write_kubeconfig
-from devtools.node import addons
+from devtools.node import addons, commands
 from devtools.node.config import (
     NodeLayout,
     cni_config,
@@ -110,8 +110,7 @@ class LocalNode:
         self._timed("containerd", self._start_containerd)
         self._timed("kubelet (node Ready)", self._start_kubelet)
         self._launch(
-            "kube-proxy",
-            [str(self._binaries.kube_proxy), f"--config={self._path('kube-proxy.yaml')}"],
+            "kube-proxy", commands.kube_proxy(self._binaries, self._path("kube-proxy.yaml"))
         )
         self._timed("cluster DNS", lambda: addons.install_coredns(self))
         self.timings["node start (total)"] = time.monotonic() - started
@@ -212,116 +211,37 @@ class LocalNode:
     # -- components --------------------------------------------------------------------
 
     def _start_etcd(self) -> None:
-        self._launch(
-            "etcd",
-            [
-                str(self._binaries.etcd),
-                "--name=e2e",
-                f"--data-dir={self._path('etcd-data')}",
-                "--listen-client-urls=http://127.0.0.1:2379",
-                "--advertise-client-urls=http://127.0.0.1:2379",
-                "--listen-peer-urls=http://127.0.0.1:2380",
-                "--initial-advertise-peer-urls=http://127.0.0.1:2380",
-                "--initial-cluster=e2e=http://127.0.0.1:2380",
-                "--unsafe-no-fsync",
-                "--log-level=warn",
-            ],
-        )
-        health = [sys.executable, "-c", _HTTP_OK, "http://127.0.0.1:2379/health"]
+        self._launch("etcd", commands.etcd(self._binaries, self.layout))
+        health = [sys.executable, "-c", _HTTP_OK, f"{commands.ETCD_URL}/health"]
         self._wait("etcd", lambda: self.sandbox.run(health, check=False).returncode == 0)
 
     def _start_apiserver(self) -> None:
-        layout, pki = self.layout, self.pki
-        kubelet_client = pki.clients["apiserver-kubelet-client"]
         self._launch(
-            "kube-apiserver",
-            [
-                str(self._binaries.kube_apiserver),
-                "--etcd-servers=http://127.0.0.1:2379",
-                f"--advertise-address={layout.node_ip}",
-                "--bind-address=0.0.0.0",
-                f"--secure-port={layout.apiserver_port}",
-                f"--cert-dir={self.workdir / 'pki'}",
-                f"--tls-cert-file={pki.apiserver.cert}",
-                f"--tls-private-key-file={pki.apiserver.key}",
-                f"--client-ca-file={pki.ca_cert}",
-                f"--kubelet-client-certificate={kubelet_client.cert}",
-                f"--kubelet-client-key={kubelet_client.key}",
-                "--authorization-mode=Node,RBAC",
-                # Logs and exec reach the kubelet at the node's address (no DNS name for it).
-                "--kubelet-preferred-address-types=InternalIP",
-                "--enable-admission-plugins=NodeRestriction",
-                f"--service-cluster-ip-range={layout.service_cidr}",
-                f"--service-account-issuer=https://kubernetes.default.svc.{layout.cluster_domain}",
-                f"--service-account-key-file={pki.sa_public_key}",
-                f"--service-account-signing-key-file={pki.sa_private_key}",
-                "--allow-privileged=true",
-                "--profiling=false",
-            ],
+            "kube-apiserver", commands.kube_apiserver(self._binaries, self.layout, self.pki)
         )
         self._wait("kube-apiserver", self._api_ready)
 
     def _start_controllers(self) -> None:
-        layout, pki = self.layout, self.pki
         self._launch(
             "kube-controller-manager",
-            [
-                str(self._binaries.kube_controller_manager),
-                f"--kubeconfig={layout.kubeconfig('kube-controller-manager')}",
-                f"--authentication-kubeconfig={layout.kubeconfig('kube-controller-manager')}",
-                f"--authorization-kubeconfig={layout.kubeconfig('kube-controller-manager')}",
-                "--bind-address=127.0.0.1",
-                "--leader-elect=false",
-                "--use-service-account-credentials=true",
-                f"--service-account-private-key-file={pki.sa_private_key}",
-                f"--root-ca-file={pki.ca_cert}",
-                f"--cluster-signing-cert-file={pki.ca_cert}",
-                f"--cluster-signing-key-file={pki.ca_key}",
-                f"--service-cluster-ip-range={layout.service_cidr}",
-                "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller",
-                "--profiling=false",
-            ],
+            commands.kube_controller_manager(self._binaries, self.layout, self.pki),
         )
-        self._launch(
-            "kube-scheduler",
-            [
-                str(self._binaries.kube_scheduler),
-                f"--kubeconfig={layout.kubeconfig('kube-scheduler')}",
-                f"--authentication-kubeconfig={layout.kubeconfig('kube-scheduler')}",
-                f"--authorization-kubeconfig={layout.kubeconfig('kube-scheduler')}",
-                "--bind-address=127.0.0.1",
-                "--leader-elect=false",
-                "--profiling=false",
-            ],
-        )
+        self._launch("kube-scheduler", commands.kube_scheduler(self._binaries, self.layout))
 
     def _start_containerd(self) -> None:
-        self._launch("containerd", ["containerd", f"--config={self._path('containerd.toml')}"])
-        ctr = ["ctr", f"--address={self.layout.containerd_socket}", "--namespace=k8s.io"]
-        self._wait(
-            "containerd",
-            lambda: self.sandbox.run([*ctr, "version"], check=False).returncode == 0,
-        )
+        self._launch("containerd", commands.containerd(self._path("containerd.toml")))
+        ready = commands.ctr(self.layout, "version")
+        self._wait("containerd", lambda: self.sandbox.run(ready, check=False).returncode == 0)
+        archive = str(self._images_archive)
         imported = self.sandbox.run(
-            [*ctr, "images", "import", str(self._images_archive)], check=False
+            commands.ctr(self.layout, "images", "import", archive), check=False
         )
         if imported.returncode != 0:
             raise NodeStartError(f"ctr images import failed:\n{imported.stderr}")
 
     def _start_kubelet(self) -> None:
-        layout = self.layout
-        self._launch(
-            "kubelet",
-            [
-                str(self._binaries.kubelet),
-                f"--config={self._path('kubelet.yaml')}",
-                f"--kubeconfig={layout.kubeconfig('kubelet')}",
-                f"--root-dir={self.workdir / 'kubelet'}",
-                f"--hostname-override={layout.node_name}",
-                f"--node-ip={layout.node_ip}",
-                "--v=1",
-            ],
-        )
+        argv = commands.kubelet(self._binaries, self.layout, self._path("kubelet.yaml"))
+        self._launch("kubelet", argv)
         self._wait("kubelet", self._node_ready)
 
     def _node_ready(self) -> bool:

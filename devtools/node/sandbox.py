@@ -82,8 +82,10 @@ sysctl -qw net.bridge.bridge-nf-call-iptables=1
 exec "$PYTHON" -c "$REAPER"
 """
 
-_UNSHARE = ("unshare", "--pid", "--fork", "--mount-proc", "--mount", "--net")
-_UNSHARE += ("--propagation", "private", "--kill-child")
+_UNSHARE = (
+    *("unshare", "--pid", "--fork", "--mount-proc", "--mount", "--net"),
+    *("--propagation", "private", "--kill-child"),
+)
 REQUIRED_TOOLS = ("unshare", "nsenter", "ip", "mount", "sysctl")
 
 

@@ -255,12 +255,6 @@ def test_the_run_is_admitted_under_restricted_pod_security(installed: LocalNode)
     assert not _events(node, story.TOOL_NAMESPACE, "FailedCreate")
 
 
-@pytest.mark.xfail(
-    reason="the built-in protection of kube-system, kube-public and kube-node-lease (DESIGN.md, "
-    "rulings after the first release) is not implemented in the package yet: a schedule naming "
-    "kube-system without excluding it scales CoreDNS down",
-    strict=True,
-)
 def test_kube_system_is_protected_even_when_a_schedule_names_it(installed: LocalNode) -> None:
     node = installed
     before = _coredns_state(node)
