@@ -25,7 +25,7 @@ from rich.console import Console
 from nsshutdown import constants as c
 from nsshutdown.cli.app import app, handle_errors
 from nsshutdown.cli.common import with_cluster_options
-from nsshutdown.cli.options import Context, Kubeconfig, Output, OutputFormat, ScheduleFile
+from nsshutdown.cli.options import ConfigMapRef, Output, OutputFormat, ScheduleFile
 from nsshutdown.errors import ExitCode, UsageError
 from nsshutdown.model import ClusterState, Namespace
 from nsshutdown.plan import planner, week
@@ -35,6 +35,7 @@ from nsshutdown.schedule.selection import label_key_problem, label_value_problem
 from nsshutdown.schedule.windows import wall_to_instant
 from nsshutdown.session import session
 from nsshutdown.session.session import ClusterOptions
+from nsshutdown.session.sources import ScheduleSource
 from nsshutdown.timeutil import EARLIEST, LATEST, format_duration, in_range
 from nsshutdown.views import plan as render
 from nsshutdown.views import week as week_view
@@ -88,16 +89,25 @@ StrictFlag = Annotated[
 def validate(
     schedule_file: ScheduleFile = None,
     *,
+    configmap: ConfigMapRef = None,
     check_cluster: ClusterFlag = False,
     strict: StrictFlag = False,
     output: Output = OutputFormat.TEXT,
     cluster: ClusterOptions,
 ) -> None:
-    """Check a schedule file (for CI): exit 0 when valid, 1 with every problem otherwise.
+    """Check a schedule file (for CI), or the one installed (--configmap): exit 0 when valid, 1
+    with every problem otherwise.
 
     With --cluster, also against the live namespaces; warnings exit 0 unless --strict."""
-    path = _require_schedule(schedule_file)
-    schedule = load_schedule(path)
+    source = ScheduleSource(file=schedule_file, configmap=configmap)
+    if configmap is None:
+        path: Path | str = _require_schedule(schedule_file)
+        schedule = load_schedule(Path(path))
+    else:
+        opened = session.open_session(
+            source, cluster, now=datetime.now(UTC), schedule_required=True
+        )
+        path, schedule = f"configmap {configmap}", opened.schedule
     found = None
     if check_cluster:
         own = os.environ.get(c.POD_NAMESPACE_ENV) or None
@@ -116,7 +126,7 @@ def validate(
 
 
 def _validate_json(
-    path: Path, schedule: Schedule, found: Coverage | None, code: ExitCode
+    path: Path | str, schedule: Schedule, found: Coverage | None, code: ExitCode
 ) -> dict[str, Any]:
     return {
         "file": str(path),
@@ -130,6 +140,7 @@ def _validate_json(
 
 @app.command()
 @handle_errors
+@with_cluster_options
 def plan(
     schedule_file: ScheduleFile = None,
     at: AtOption = "now",
@@ -137,24 +148,32 @@ def plan(
     output: Output = OutputFormat.TEXT,
     show_week: WeekOption = False,
     *,
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
+    configmap: ConfigMapRef = None,
+    cluster: ClusterOptions,
 ) -> None:
     """What `run` would do at a time, and when each namespace next changes.
 
-    Offline with --namespace; otherwise against the live cluster, with its workloads' actions."""
+    Offline with --namespace; otherwise against the live cluster, with its workloads' actions,
+    through the same session as `run` (schedule, scope, own namespace): the two never disagree."""
     now = datetime.now(UTC).replace(microsecond=0)
-    schedule = load_schedule(_require_schedule(schedule_file))
-    when = parse_at(at, now=now, zone=ZoneInfo(schedule.defaults.timezone))
+    parse_at(at, now=now, zone=ZoneInfo("UTC"))  # bad input stops us before connecting
+    own = os.environ.get(c.POD_NAMESPACE_ENV) or None
     if namespace:
+        if configmap is not None:
+            raise UsageError("--namespace plans offline: give the schedule with --schedule FILE")
+        schedule = load_schedule(_require_schedule(schedule_file))
         state = build_offline_state(namespace)
     else:
-        state = session.live_state(schedule, kubeconfig=kubeconfig, context=context)
+        source = ScheduleSource(file=schedule_file, configmap=configmap)
+        opened = session.open_session(source, cluster, now=now, schedule_required=True)
+        schedule, own = opened.schedule, opened.own_namespace
+        state = opened.observe()
+    when = parse_at(at, now=now, zone=ZoneInfo(schedule.defaults.timezone))
     console = Console(highlight=False)
     if show_week:
         _print_week(schedule, state, at=when, output=output, console=console)
         return
-    result = planner.plan(schedule, state, when)
+    result = planner.plan(schedule, state, when, own_namespace=own)
     if output is OutputFormat.JSON:
         typer.echo(render.plan_to_json(result, schedule))
     else:

@@ -69,14 +69,6 @@ def live_namespaces(options: ClusterOptions) -> tuple[Namespace, ...]:
     return connect(options).observe(()).namespaces
 
 
-def live_state(
-    schedule: Schedule, *, kubeconfig: Path | None = None, context: str | None = None
-) -> ClusterState:
-    """The cluster as ``run`` sees it: ``plan`` without ``--namespace`` plans against it."""
-    options = ClusterOptions(kubeconfig=kubeconfig, context=context)
-    return connect(options).observe(schedule.kinds)
-
-
 @dataclass
 class Session:
     schedule: Schedule

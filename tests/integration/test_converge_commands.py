@@ -111,7 +111,17 @@ def test_schedule_from_a_configmap(world: World) -> None:
     )
     client.CoreV1Api(world.api).create_namespaced_config_map(ns, config_map)
 
-    result = world.cli("run", "--configmap", f"{ns}/nsshutdown:custom.yaml")
+    ref = f"{ns}/nsshutdown:custom.yaml"
+    valid = world.cli("validate", "--configmap", ref, logs=False)
+    assert valid.code == 0, valid.stderr
+    assert valid.doc["file"] == f"configmap {ref}"
+    planned = world.cli("plan", "--configmap", ref, logs=False)
+    assert planned.code == 0, planned.stderr
+    (api,) = next(n for n in planned.doc["namespaces"] if n["namespace"] == ns)["actions"]
+    assert (api["action"], api["from"], api["to"]) == ("shutdown", 2, 0)
+    assert world.replicas(ns, "api") == 2  # plan writes nothing
+
+    result = world.cli("run", "--configmap", ref)
 
     assert result.code == 0, result.stderr
     assert world.replicas(ns, "api") == 0
