@@ -103,7 +103,12 @@ def render_report_text(report: RunReport, console: Console) -> None:
         style = _STATUS_STYLE[ns.status]
         changes = Counter(str(r.action.type) for r in ns.results if r.action.writes)
         summary = ", ".join(f"{n} {kind}" for kind, n in sorted(changes.items())) or "-"
-        status = f"[{style}]{ns.status}[/]"
+        shown = (
+            "would converge"
+            if report.dry_run and ns.status is NamespaceStatus.CONVERGED
+            else ns.status
+        )
+        status = f"[{style}]{shown}[/]"
         table.add_row(ns.plan.namespace, str(ns.plan.desired), str(ns.plan.reason), status, summary)
     console.print(table)
     _render_changes(report, console)

@@ -340,6 +340,8 @@ def test_a_dry_run_says_would(fake: FakeCluster, tmp_path: Path) -> None:
     code, out, _ = cli("run", "--dry-run", "-s", schedule(tmp_path))
     assert code == 0
     assert "dev-a: would shut down Deployment api: replicas 3 → 0" in out
+    assert "would converge" in out
+    assert " converged " not in out
 
 
 def test_unreachable_error_type_maps_to_exit_3() -> None:
