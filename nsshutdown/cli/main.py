@@ -76,8 +76,9 @@ def _is_click_error(err: Exception) -> bool:
 
 def _usage_error(err: Exception, argv: list[str]) -> int:
     ctx = getattr(err, "ctx", None)
-    if type(err).__name__ == "NoArgsIsHelpError":
-        return int(ExitCode.OK)  # `nsshutdown` alone: Typer has shown the help, as kubectl does
+    if type(err).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        print(ctx.get_help())  # noqa: T201 - `nsshutdown` alone shows the help, as kubectl does
+        return int(ExitCode.OK)
     message = err.format_message() if hasattr(err, "format_message") else str(err)
     command = getattr(ctx, "command_path", "") or "nsshutdown"
     print(f"error: {message} (see `{command} --help`)", file=sys.stderr)  # noqa: T201

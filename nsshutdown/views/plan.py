@@ -22,12 +22,12 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from nsshutdown.kinds.registry import mechanism
 from nsshutdown.model import Action, ActionType, NamespacePlan, Plan, Transition
 from nsshutdown.schedule.config import Schedule
 from nsshutdown.timeutil import format_duration
+from nsshutdown.views.tables import print_table
 
 _STYLES = {"down": "bold blue", "up": "green"}
 
@@ -124,15 +124,9 @@ def render_text(plan: Plan, schedule: Schedule, console: Console) -> None:
         ]
         for ns in plan.namespaces
     ]
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for index, header in enumerate(headers):
-        # Only the schedule name gives way on a narrow terminal; the rest is what people read.
-        widest = max(len(header), *(len(row[index]) for row in rows))
-        table.add_column(header, no_wrap=index != 1, min_width=None if index == 1 else widest)
     for row in rows:
         row[2] = f"[{_STYLES[row[2]]}]{row[2]}[/]"
-        table.add_row(*row)
-    console.print(table)
+    print_table(console, headers, rows)
     _render_actions(plan, console)
     for ns in plan.namespaces:
         if ns.message:
@@ -160,18 +154,16 @@ def _render_actions(plan: Plan, console: Console) -> None:
     rows = [(ns.namespace, a) for ns in plan.namespaces for a in ns.actions if _shown(a)]
     if not rows:
         return
-    table = Table(box=None, header_style="bold", pad_edge=False, title_justify="left")
-    for column in ("NAMESPACE", "WORKLOAD", "ACTION", "CHANGE", "WHY"):
-        table.add_column(column)
+    table: list[list[str]] = []
     for namespace, action in rows:
         change = "" if action.patch is None else (
             mechanism(action.ref.kind).change(action.from_value, action.to_value)
         )  # fmt: skip
         why = ": ".join(part for part in (str(action.reason or ""), action.message) if part)
         workload = f"{action.ref.kind} {action.ref.name}"
-        table.add_row(namespace, workload, action.type.value, change, escape(why))
+        table.append([namespace, workload, action.type.value, change, escape(why)])
     console.print()
-    console.print(table)
+    print_table(console, ("NAMESPACE", "WORKLOAD", "ACTION", "CHANGE", "WHY"), table)
 
 
 def _show(value: object) -> str:

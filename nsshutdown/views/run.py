@@ -25,13 +25,13 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from nsshutdown.kinds.registry import describe
 from nsshutdown.model import ActionType, Plan
 from nsshutdown.run.report import Holding, NamespaceReport, NamespaceStatus, Outcome, RunReport
 from nsshutdown.schedule.config import Schedule
 from nsshutdown.views.plan import plan_to_dict
+from nsshutdown.views.tables import print_table
 
 _STATUS_STYLE = {
     NamespaceStatus.CONVERGED: "green",
@@ -96,9 +96,7 @@ def _decorate_namespace(ns_doc: dict[str, Any], ns: NamespaceReport, holding: Ho
 
 
 def render_report_text(report: RunReport, console: Console) -> None:
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("NAMESPACE", "DESIRED", "REASON", "STATUS", "CHANGES"):
-        table.add_column(column)
+    table: list[list[str]] = []
     for ns in report.namespaces:
         style = _STATUS_STYLE[ns.status]
         changes = Counter(str(r.action.type) for r in ns.results if r.action.writes)
@@ -109,8 +107,10 @@ def render_report_text(report: RunReport, console: Console) -> None:
             else ns.status
         )
         status = f"[{style}]{shown}[/]"
-        table.add_row(ns.plan.namespace, str(ns.plan.desired), str(ns.plan.reason), status, summary)
-    console.print(table)
+        table.append(
+            [escape(ns.plan.namespace), str(ns.plan.desired), str(ns.plan.reason), status, summary]
+        )
+    print_table(console, ("NAMESPACE", "DESIRED", "REASON", "STATUS", "CHANGES"), table)
     _render_changes(report, console)
     console.print(_summary_line(report))
 

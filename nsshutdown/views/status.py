@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from nsshutdown import constants as c
 from nsshutdown.model import (
@@ -42,6 +42,7 @@ from nsshutdown.run.report import Holding, NamespaceReport, NamespaceStatus
 from nsshutdown.schedule.config import Schedule
 from nsshutdown.timeutil import parse_timestamp
 from nsshutdown.views.plan import format_time, zone_of
+from nsshutdown.views.tables import print_table
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,6 @@ def _wants(row: StatusRow) -> str:
 
 
 def render_status_text(rows: Iterable[StatusRow], schedule: Schedule, console: Console) -> None:
-    table = Table(box=None, header_style="bold", pad_edge=False)
     columns = (
         "NAMESPACE",
         "STATE",
@@ -158,13 +158,12 @@ def render_status_text(rows: Iterable[StatusRow], schedule: Schedule, console: C
         "$/H",
         "PINNED",
     )
-    for column in columns:
-        table.add_column(column)
+    table: list[list[str]] = []
     for row in rows:
         zone = zone_of(schedule, row.plan.schedule)
         transition = row.plan.next_transition
-        table.add_row(
-            row.plan.namespace,
+        table.append([
+            escape(row.plan.namespace),
             row.state.value,
             _wants(row),
             format_time(row.since, zone) if row.since else "-",
@@ -173,6 +172,6 @@ def render_status_text(rows: Iterable[StatusRow], schedule: Schedule, console: C
             f"{row.holding.requests.cpu_cores:g}",
             f"{row.holding.requests.memory_bytes / GIB:.2f}Gi",
             f"{row.hourly_savings:.4f}",
-            ", ".join(f"{p.name}@{p.node or '?'}" for p in row.pinning_pods) or "-",
-        )
-    console.print(table)
+            escape(", ".join(f"{p.name}@{p.node or '?'}" for p in row.pinning_pods) or "-"),
+        ])  # fmt: skip
+    print_table(console, columns, table)

@@ -1,0 +1,38 @@
+"""Tables that never cut a value: side by side when they fit the terminal, stacked when not.
+
+A namespace name cut to ``kube-no…`` or a count cut to ``4 shutdo`` is worse than no table: every
+cell is printed whole. When the columns do not fit the console's width (80 columns, a pipe, a
+narrow pane), each row is printed as a block, one ``header: value`` line per column, the way
+``kubectl describe`` reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+#: Spaces between two columns (rich's default padding, one on each side).
+_GAP = 2
+
+
+def print_table(console: Console, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Print ``rows`` (rich markup allowed in cells) under ``headers``, every value whole."""
+    widths = [
+        max(len(header), *(Text.from_markup(row[i]).cell_len for row in rows))
+        for i, header in enumerate(headers)
+    ] if rows else [len(h) for h in headers]  # fmt: skip
+    if sum(widths) + _GAP * (len(headers) - 1) <= console.width:
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        for header, width in zip(headers, widths, strict=True):
+            table.add_column(header, no_wrap=True, min_width=width)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+    for row in rows:
+        console.print(Text.from_markup(row[0], style="bold"))
+        for header, cell in zip(headers[1:], row[1:], strict=True):
+            console.print(Text.assemble(f"  {header.lower()}: ", Text.from_markup(cell)))
