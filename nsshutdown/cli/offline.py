@@ -138,16 +138,23 @@ def _validate_json(
     }
 
 
+OnlyNamespaces = Annotated[
+    list[str] | None,
+    typer.Argument(metavar="[NAMESPACE...]", show_default=False, help="Only these namespaces."),
+]
+
+
 @app.command()
 @handle_errors
 @with_cluster_options
 def plan(
+    only: OnlyNamespaces = None,
+    *,
     schedule_file: ScheduleFile = None,
     at: AtOption = "now",
     namespace: NamespaceArgs = None,
     output: Output = OutputFormat.TEXT,
     show_week: WeekOption = False,
-    *,
     configmap: ConfigMapRef = None,
     cluster: ClusterOptions,
 ) -> None:
@@ -173,7 +180,11 @@ def plan(
     if show_week:
         _print_week(schedule, state, at=when, output=output, console=console)
         return
-    result = planner.plan(schedule, state, when, own_namespace=own)
+    if only:
+        missing = sorted(set(only) - {ns.name for ns in state.namespaces})
+        if missing:
+            raise UsageError(f"no such namespace: {', '.join(missing)}")
+    result = planner.plan(schedule, state, when, own_namespace=own, only=only or None)
     if output is OutputFormat.JSON:
         typer.echo(render.plan_to_json(result, schedule))
     else:

@@ -222,3 +222,13 @@ def test_parse_namespace_arg() -> None:
 def test_parse_namespace_arg_rejects_bad_labels() -> None:
     with pytest.raises(UsageError, match="KEY=VALUE"):
         parse_namespace_arg("dev-a=env")
+
+
+def test_plan_shows_only_the_namespaces_named() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["plan", "dev-b", "--schedule", str(EXAMPLES / "nights-and-weekends.yaml"),
+         "--namespace", "dev-a=env=dev", "--namespace", "dev-b=env=dev", "-o", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [ns["namespace"] for ns in json.loads(result.stdout)["namespaces"]] == ["dev-b"]
