@@ -9,6 +9,7 @@ ready). When several apply, the first in that order wins.
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -34,6 +35,28 @@ from nsshutdown.session.session import ClusterOptions
 from nsshutdown.session.sources import ScheduleSource
 from nsshutdown.views.check import check_to_json, render_checks
 
+AsServiceAccount = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        envvar="NSSHUTDOWN_AS",
+        metavar="NAMESPACE/SERVICEACCOUNT",
+        help="Check the permissions of this ServiceAccount (the CronJob's: nsshutdown/nsshutdown)"
+        " instead of your own, with SubjectAccessReviews: no token of it needed.",
+    ),
+]
+
+
+def parse_service_account(text: str) -> tuple[str, str]:
+    """``NAMESPACE/NAME`` or ``system:serviceaccount:NAMESPACE:NAME`` -> (namespace, name)."""
+    prefix = "system:serviceaccount:"
+    namespace, sep, name = (
+        text.removeprefix(prefix).partition(":") if text.startswith(prefix) else text.partition("/")
+    )
+    if not sep or not namespace or not name or "/" in name or ":" in name:
+        raise UsageError(f'--as "{text}": expected NAMESPACE/SERVICEACCOUNT')
+    return namespace, name
+
 
 @app.command()
 @handle_errors
@@ -45,6 +68,7 @@ def check(
     configmap: ConfigMapRef = None,
     events: EventsOption = False,
     output: Output = OutputFormat.TEXT,
+    as_: AsServiceAccount = None,
     log_format: LogFormatOption = LogFormat.AUTO,
     log_level: LogLevelOption = LogLevel.WARNING,
     cluster: ClusterOptions,
@@ -61,7 +85,10 @@ def check(
         events=events,
         metrics=metrics,
     )
-    results = run_checks(options, connect=lambda: session.connect_preflight(cluster))
+    subject = parse_service_account(as_) if as_ else None
+    results = run_checks(
+        options, connect=lambda: session.connect_preflight(cluster, as_service_account=subject)
+    )
     code = exit_code(results)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(check_to_json(results, code), indent=2))

@@ -18,13 +18,23 @@ from nsshutdown.model import WorkloadKind
 from nsshutdown.run.permissions import Permission
 
 _REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+_SUBJECT_REVIEWS = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 _WHOAMI = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
 
 
 class KubePreflight:
-    def __init__(self, cluster: KubeCluster) -> None:
+    """``as_service_account`` (namespace, name): ask about that ServiceAccount, not ourselves.
+
+    An admin then proves the CronJob's RBAC without its token: one SubjectAccessReview per
+    permission (the admin needs ``create`` on ``subjectaccessreviews``).
+    """
+
+    def __init__(
+        self, cluster: KubeCluster, *, as_service_account: tuple[str, str] | None = None
+    ) -> None:
         self._cluster = cluster
         self._transport = cluster.transport
+        self._subject = as_service_account
 
     def close(self) -> None:
         self._cluster.close()
@@ -50,6 +60,9 @@ class KubePreflight:
 
     def identity(self) -> str | None:
         """Who the credentials are (SelfSubjectReview); ``None`` where not served or allowed."""
+        if self._subject is not None:
+            account, account_groups = _service_account(*self._subject)
+            return f"{account} (asked about, groups: {', '.join(account_groups[:2])})"
         body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
         try:
             doc = self._call("who am I", "POST", _WHOAMI, body)
@@ -69,12 +82,14 @@ class KubePreflight:
             "namespace": permission.namespace,
             "name": permission.name,
         }
-        body = {
-            "apiVersion": "authorization.k8s.io/v1",
-            "kind": "SelfSubjectAccessReview",
-            "spec": {"resourceAttributes": {k: v for k, v in attributes.items() if v}},
-        }
-        doc = self._call(f"can I {permission}", "POST", _REVIEWS, body)
+        spec: dict[str, Any] = {"resourceAttributes": {k: v for k, v in attributes.items() if v}}
+        if self._subject is None:
+            kind, path, who = "SelfSubjectAccessReview", _REVIEWS, "I"
+        else:
+            kind, path, who = "SubjectAccessReview", _SUBJECT_REVIEWS, "it"
+            spec["user"], spec["groups"] = _service_account(*self._subject)
+        body = {"apiVersion": "authorization.k8s.io/v1", "kind": kind, "spec": spec}
+        doc = self._call(f"can {who} {permission}", "POST", path, body)
         status = doc.get("status") or {}
         reason = str(status.get("reason") or status.get("evaluationError") or "")
         return bool(status.get("allowed")), reason
@@ -101,3 +116,13 @@ class KubePreflight:
             keys = ", ".join(sorted(data)) or "none"
             raise NotFoundError(f"configmap {namespace}/{name} has no key {key!r} (keys: {keys})")
         return str(data[key])
+
+
+def _service_account(namespace: str, name: str) -> tuple[str, list[str]]:
+    """The user name and groups the API server gives a ServiceAccount's token."""
+    groups = [
+        "system:serviceaccounts",
+        f"system:serviceaccounts:{namespace}",
+        "system:authenticated",
+    ]
+    return f"system:serviceaccount:{namespace}:{name}", groups

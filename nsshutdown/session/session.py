@@ -53,7 +53,9 @@ def connect(options: ClusterOptions) -> Cluster:
     )
 
 
-def connect_preflight(options: ClusterOptions) -> Preflight:
+def connect_preflight(
+    options: ClusterOptions, *, as_service_account: tuple[str, str] | None = None
+) -> Preflight:
     """What ``nsshutdown check`` asks the cluster (tests replace this function with a fake)."""
     from nsshutdown.kube.client import KubeCluster  # noqa: PLC0415 - only commands that connect
     from nsshutdown.kube.preflight import KubePreflight  # noqa: PLC0415
@@ -61,7 +63,7 @@ def connect_preflight(options: ClusterOptions) -> Preflight:
     cluster = KubeCluster.connect(
         kubeconfig=options.kubeconfig, context=options.context, limits=options.limits
     )
-    return KubePreflight(cluster)
+    return KubePreflight(cluster, as_service_account=as_service_account)
 
 
 def live_namespaces(options: ClusterOptions) -> tuple[Namespace, ...]:

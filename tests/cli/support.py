@@ -63,8 +63,9 @@ def connect_to(monkeypatch: pytest.MonkeyPatch, fake: T, *, attribute: str = "co
     """
     connected: list[session.ClusterOptions] = []
 
-    def connect(options: session.ClusterOptions) -> T:
+    def connect(options: session.ClusterOptions, **how: object) -> T:
         connected.append(options)
+        fake.connected_how = how  # type: ignore[attr-defined]  # e.g. as_service_account
         return fake
 
     monkeypatch.setattr(session, attribute, connect)

@@ -239,3 +239,25 @@ def test_the_base_clusterrole_grants_every_permission_a_run_needs() -> None:
     documented = {(n.group, n.resource) for n in (*permissions.RUN, *permissions.EVENTS)}
     extra = {(g, r) for g, r, _ in granted} - documented
     assert extra == {("authorization.k8s.io", "selfsubjectaccessreviews")}
+
+
+@pytest.mark.parametrize(
+    ("text", "subject"),
+    [
+        ("nsshutdown/nsshutdown", ("nsshutdown", "nsshutdown")),
+        ("system:serviceaccount:ops:runner", ("ops", "runner")),
+    ],
+)
+def test_check_as_a_service_account_asks_about_it(
+    preflight: FakePreflight, text: str, subject: tuple[str, str]
+) -> None:
+    code, _, _ = cli("check", "--as", text, "-o", "json")
+    assert code == 0
+    assert preflight.connected_how == {"as_service_account": subject}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("text", ["nsshutdown", "a/b/c", "/x", "system:serviceaccount:ops"])
+def test_a_malformed_service_account_is_exit_1(preflight: FakePreflight, text: str) -> None:
+    code, _, stderr = cli("check", "--as", text)
+    assert code == 1
+    assert "expected NAMESPACE/SERVICEACCOUNT" in stderr

@@ -192,3 +192,23 @@ def test_validate_cluster_reports_a_real_overlap(world: World, tmp_path: Path) -
 
     strict = world.cli("validate", "-s", schedule, "--cluster", "--strict", logs=False)
     assert strict.code == 1
+
+
+def test_an_admin_checks_a_service_accounts_rbac_without_its_token(world: World) -> None:
+    home, team = world.namespace(), world.namespace()
+    # may read everything, but patch only in `team`: a run would fail everywhere else
+    service_account_kubeconfig(world, "runner", patch_in=[team])
+
+    result = world.cli("check", "--as", f"{home}/runner", logs=False)
+
+    assert result.code == 2, result.doc
+    identity = next(r for r in result.doc["checks"] if r["check"] == "identity")
+    assert identity["detail"].startswith(f"system:serviceaccount:{home}:runner")
+    failed = set(result.doc["failed"])
+    assert "permission deployments.apps (all namespaces)" in failed
+    assert "permission namespaces (all namespaces)" not in failed  # reads are granted
+    scoped = world.cli(
+        "check", "--as", f"system:serviceaccount:{home}:runner", "--scope-namespaces", team,
+        logs=False,
+    )  # fmt: skip
+    assert f"permission deployments.apps in {team}" not in set(scoped.doc["failed"])
