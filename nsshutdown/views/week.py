@@ -20,7 +20,6 @@ from nsshutdown.plan.week import DAYS, Segment, WeekRow, day_bounds
 
 # Glyphs differ as well as colours, so the picture survives a terminal without colour.
 _DOWN, _UP, _MIXED = ("█", "bold blue"), ("░", "green"), ("▒", "yellow")
-_NAME_WIDTH = 28
 
 
 def week_to_dict(
@@ -54,12 +53,14 @@ def render_week(
 ) -> None:
     first_day = start.astimezone(zone).date()
     days = [first_day + timedelta(days=i) for i in range(DAYS)]
-    name_width = min(_NAME_WIDTH, max([len("NAMESPACE"), *(len(r.namespace) for r in rows)]))
+    # Names are never cut: the days share what the widest name leaves, down to 4 blocks a day.
+    name_width = max([len("NAMESPACE"), *(len(r.namespace) for r in rows)])
     slots = _slots_per_day(console.width - name_width - 1)
     table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1, 0, 0))
-    table.add_column("NAMESPACE", max_width=name_width, no_wrap=True, overflow="ellipsis")
+    table.add_column("NAMESPACE", min_width=name_width, no_wrap=True)
+    label = "%a %d %b" if slots >= len("Mon 01 Jan") else "%a %d"
     for day in days:
-        table.add_column(f"{day:%a %d %b}\n{_ticks(slots)}", no_wrap=True, min_width=slots)
+        table.add_column(f"{day:{label}}\n{_ticks(slots)}", no_wrap=True, width=slots)
     for row in rows:
         cells = [_day_cells(row.segments, day_bounds(day, zone), slots) for day in days]
         table.add_row(Text(row.namespace), *cells)
@@ -89,7 +90,7 @@ def _slots_per_day(width: int) -> int:
 
 def _ticks(slots: int) -> str:
     marks = [" "] * slots
-    step_hours = 6 if slots >= 8 else 12
+    step_hours = 6 if slots >= 12 else 12
     for hour in range(0, 24, step_hours):
         label = str(hour)
         pos = hour * slots // 24

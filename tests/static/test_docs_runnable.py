@@ -109,7 +109,10 @@ def test_runnable_command_succeeds(command: pages.ConsoleCommand, tmp_path: Path
 @pytest.mark.parametrize(
     ("expected", "actual", "matches"),
     [
-        (("a", "b"), "x\na\nb\ny", True),
+        (("a", "b"), "a\nb\n\n", True),
+        (("a", "b"), "x\na\nb\ny", False),  # every line printed is shown...
+        (("...", "a", "b", "..."), "x\na\nb\ny", True),  # ...unless "..." stands for it
+        (("a", "b"), "a\nb\na legend", False),  # a line the docs forgot
         (("a", "b"), "a\nx\nb", False),
         (("a", "...", "b"), "a\nx\ny\nb", True),
         (("a   b",), "a b", True),

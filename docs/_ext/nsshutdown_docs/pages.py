@@ -9,8 +9,8 @@ it on the next line); the lines after a command, up to the next command, are out
 A command without output lines only has to exit 0. Only offline commands may be marked runnable
 (see ``RUNNABLE_COMMANDS``).
 
-Output lines are compared with runs of whitespace collapsed; they must appear consecutively and in
-order, lines before the first and after the last are not checked, and ``...`` skips any lines.
+Output lines are compared with runs of whitespace collapsed; they must be the whole output, in
+order (a forgotten legend or note fails), except where a ``...`` line skips any lines.
 """
 
 from __future__ import annotations
@@ -196,17 +196,23 @@ def nsshutdown_commands() -> Iterator[ConsoleCommand]:
 
 
 def output_matches(expected: tuple[str, ...], actual: str) -> bool:
-    """``expected`` (see the module docstring) is found in ``actual``.
+    """``expected`` (see the module docstring) is the whole of ``actual``.
 
+    Every line the command prints must be shown, in order, except where a ``...`` line stands
+    for any number of lines; no expected output at all means the output is not compared.
     Whitespace runs compare equal, so column alignment may change without breaking the docs.
     """
+    if not expected:
+        return True
 
     def norm(line: str) -> str:
         return " ".join(line.split())
 
     lines = [norm(line) for line in actual.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
     position = 0
-    anywhere = True  # leading lines may be preceded by anything
+    anywhere = False
     for want in (norm(line) for line in expected):
         if want == "...":
             anywhere = True
@@ -220,4 +226,4 @@ def output_matches(expected: tuple[str, ...], actual: str) -> bool:
             return False
         position += 1
         anywhere = False
-    return True
+    return anywhere or position == len(lines)
