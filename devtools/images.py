@@ -205,16 +205,46 @@ def _revision() -> str:
     return result.stdout.strip() or "unknown"
 
 
+def _image_id(ref: str) -> str | None:
+    result = subprocess.run(
+        ["podman", "image", "inspect", "--format={{.Id}}", ref],
+        env=podman_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip() or None
+
+
+def _drop_replaced(previous: str | None, tag: str) -> None:
+    """Remove the image ``tag`` named before this build, so rebuilds do not pile up on disk.
+
+    Only that one image, and only when nothing else names it (podman refuses otherwise).
+    """
+    if previous and previous != _image_id(tag):
+        subprocess.run(
+            ["podman", "rmi", previous],
+            env=podman_env(),
+            capture_output=True,
+            check=False,
+        )
+
+
 def build_image(tag: str = DEFAULT_TAG) -> str:
     """Build the Dockerfile on the local base image; return ``tag``."""
     base = ensure_base_image()
+    previous = _image_id(tag)
     with tempfile.TemporaryDirectory(prefix="nsshutdown-image-") as tmp:
         podman(
             "build",
             "--pull=never",
             # pip reaches the package index through the host's network (and its proxy settings).
             "--network=host",
-            "--layers",
+            # No layer cache: the package layer changes with nearly every commit, and a cache of
+            # stale build stages would only pile up on disk.
+            "--layers=false",
             f"--build-arg=PYTHON_IMAGE={base}",
             f"--build-arg=VERSION={_project_version()}",
             f"--build-arg=REVISION={_revision()}",
@@ -223,6 +253,7 @@ def build_image(tag: str = DEFAULT_TAG) -> str:
             f"--file={REPO_ROOT / 'Dockerfile'}",
             str(REPO_ROOT),
         )
+    _drop_replaced(previous, tag)
     return tag
 
 
