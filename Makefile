@@ -39,7 +39,7 @@ k8s-bin:
 # and the Go tools' directories), so a test that runs one by name gets the project's own.
 test test-unit test-cli test-static test-integration: export PATH := $(abspath $(VENV))/bin:$(shell $(GO_TOOLS_BUILD) --bin-path):$(PATH)
 
-test: dev k8s-bin tools ## all three test tiers (unit, executor/CLI, real API server)
+test: dev k8s-bin tools ## every tier but the real node: unit, cli, static, integration
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 test-unit: dev ## pure unit tests (tests/unit)
