@@ -19,12 +19,49 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import FrameType
+from types import FrameType, TracebackType
+from typing import Self
 
 _PR_SET_PDEATHSIG = 1
 _live: dict[int, subprocess.Popen[bytes]] = {}
 _live_lock = threading.Lock()
 _handlers_installed = threading.Event()
+
+
+def run_build_script(script: Path, *args: str, stream_log: bool) -> tuple[int, str]:
+    """Run one of tools/*/build.sh; (exit code, last stdout line: the directory it names)."""
+    proc = subprocess.run(
+        ["bash", str(script), *args],
+        stdout=subprocess.PIPE,
+        stderr=None if stream_log else subprocess.DEVNULL,
+        text=True,
+        check=False,
+    )
+    lines = proc.stdout.strip().splitlines()
+    return proc.returncode, lines[-1] if lines else ""
+
+
+class Service:
+    """A local process group a test or the demo starts and must always stop: a context manager
+    around ``start`` and ``stop``."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
 
 
 class ServerStartError(RuntimeError):

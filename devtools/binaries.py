@@ -10,10 +10,11 @@ kube-proxy) come from the same build; an envtest directory usually lacks them, s
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from devtools._proc import run_build_script
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_SCRIPT = REPO_ROOT / "tools" / "k8s" / "build.sh"
@@ -83,18 +84,6 @@ def _complete(directory: Path, names: tuple[str, ...] = ENVTEST_BINARIES) -> boo
     return all(os.access(directory / name, os.X_OK) for name in names)
 
 
-def _run_build_script(*args: str, stream_log: bool) -> tuple[int, str]:
-    proc = subprocess.run(
-        ["bash", str(BUILD_SCRIPT), *args],
-        stdout=subprocess.PIPE,
-        stderr=None if stream_log else subprocess.DEVNULL,
-        text=True,
-        check=False,
-    )
-    lines = proc.stdout.strip().splitlines()
-    return proc.returncode, lines[-1] if lines else ""
-
-
 def find_binaries(*, build: bool = False) -> K8sBinaries:
     """Return the binary directory, building it first when ``build`` is true."""
     assets = os.environ.get("KUBEBUILDER_ASSETS")
@@ -102,7 +91,7 @@ def find_binaries(*, build: bool = False) -> K8sBinaries:
         return K8sBinaries(Path(assets))
     if not BUILD_SCRIPT.exists():
         raise BinariesNotFoundError(f"{BUILD_SCRIPT} is missing and KUBEBUILDER_ASSETS is not set")
-    code, directory = _run_build_script("--print-dir", stream_log=False)
+    code, directory = run_build_script(BUILD_SCRIPT, "--print-dir", stream_log=False)
     if code == 0 and directory and _complete(Path(directory)):
         return K8sBinaries(Path(directory))
     if not build:
@@ -116,7 +105,7 @@ def find_binaries(*, build: bool = False) -> K8sBinaries:
         file=sys.stderr,
         flush=True,
     )
-    code, directory = _run_build_script(stream_log=True)
+    code, directory = run_build_script(BUILD_SCRIPT, stream_log=True)
     if code != 0 or not _complete(Path(directory)):
         raise BinariesNotFoundError(f"tools/k8s/build.sh failed with exit code {code}")
     return K8sBinaries(Path(directory))
@@ -127,14 +116,14 @@ def find_node_binaries(*, build: bool = False) -> K8sBinaries:
     assets = os.environ.get("KUBEBUILDER_ASSETS")
     if assets and _complete(Path(assets), NODE_BINARIES):
         return K8sBinaries(Path(assets))
-    code, directory = _run_build_script("--node", "--print-dir", stream_log=False)
+    code, directory = run_build_script(BUILD_SCRIPT, "--node", "--print-dir", stream_log=False)
     if code == 0 and directory and _complete(Path(directory), NODE_BINARIES):
         return K8sBinaries(Path(directory))
     if not build:
         raise BinariesNotFoundError(
             f"node binaries not found: run tools/k8s/build.sh --node (expected in {directory})"
         )
-    code, directory = _run_build_script("--node", stream_log=True)
+    code, directory = run_build_script(BUILD_SCRIPT, "--node", stream_log=True)
     if code != 0 or not _complete(Path(directory), NODE_BINARIES):
         raise BinariesNotFoundError(f"tools/k8s/build.sh --node failed with exit code {code}")
     return K8sBinaries(Path(directory))

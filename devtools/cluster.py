@@ -16,13 +16,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from devtools import _proc
+from devtools._proc import Service
 from devtools.binaries import K8sBinaries, find_binaries
 from devtools.certs import ClusterPKI, write_pki
 from devtools.crd import register_crds
@@ -47,7 +47,7 @@ def api_client_from_kubeconfig(path: Path | str) -> client.ApiClient:
     return api
 
 
-class LocalCluster:
+class LocalCluster(Service):
     """Start etcd and kube-apiserver (RBAC on) in a temp dir; always stop them again.
 
     Use as a context manager, or call :meth:`start` / :meth:`stop` yourself.
@@ -74,18 +74,6 @@ class LocalCluster:
         self.ports: tuple[int, ...] = ()
 
     # -- lifecycle -----------------------------------------------------------------
-
-    def __enter__(self) -> LocalCluster:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         if self._binaries is None:

@@ -9,9 +9,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 
 from devtools import _proc
+from devtools._proc import Service
 from devtools.tools import ToolNotFoundError, find_tool
 
 
@@ -35,7 +35,7 @@ def _ready(url: str) -> bool:
         return False
 
 
-class LocalPushgateway:
+class LocalPushgateway(Service):
     """Start a Pushgateway with in-memory storage only; always stop it again."""
 
     def __init__(self, *, binary: Path | None = None, startup_timeout: float = 30.0) -> None:
@@ -45,18 +45,6 @@ class LocalPushgateway:
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.url = ""
-
-    def __enter__(self) -> LocalPushgateway:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         binary = self._binary or find_pushgateway()

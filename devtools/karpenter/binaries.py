@@ -9,11 +9,11 @@ Building is opt-in, as for the API server: a cold build takes about ten minutes.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from devtools._proc import run_build_script
 from devtools.binaries import REPO_ROOT, BinariesNotFoundError, K8sBinaries, find_node_binaries
 
 BUILD_SCRIPT = REPO_ROOT / "tools" / "karpenter" / "build.sh"
@@ -58,20 +58,8 @@ def _executables(directory: Path, names: tuple[str, ...]) -> bool:
     return all(os.access(directory / name, os.X_OK) for name in names)
 
 
-def _build_script(*args: str, stream_log: bool) -> tuple[int, str]:
-    proc = subprocess.run(
-        ["bash", str(BUILD_SCRIPT), *args],
-        stdout=subprocess.PIPE,
-        stderr=None if stream_log else subprocess.DEVNULL,
-        text=True,
-        check=False,
-    )
-    lines = proc.stdout.strip().splitlines()
-    return proc.returncode, lines[-1] if lines else ""
-
-
 def _karpenter_dir(*, build: bool) -> Path:
-    code, directory = _build_script("--print-dir", stream_log=False)
+    code, directory = run_build_script(BUILD_SCRIPT, "--print-dir", stream_log=False)
     if code == 0 and directory and _executables(Path(directory), KARPENTER):
         return Path(directory)
     if not build:
@@ -85,7 +73,7 @@ def _karpenter_dir(*, build: bool) -> Path:
         file=sys.stderr,
         flush=True,
     )
-    code, directory = _build_script(stream_log=True)
+    code, directory = run_build_script(BUILD_SCRIPT, stream_log=True)
     if code != 0 or not _executables(Path(directory), KARPENTER):
         raise KarpenterNotFoundError(f"tools/karpenter/build.sh failed with exit code {code}")
     return Path(directory)

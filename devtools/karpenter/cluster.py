@@ -15,18 +15,18 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import TracebackType
 
 from kubernetes import client
 
 from devtools import _proc
+from devtools._proc import Service
 from devtools.cluster import LocalCluster
 from devtools.karpenter import nodepool, processes
 from devtools.karpenter.binaries import KarpenterBinaries, find_karpenter_binaries
 from devtools.karpenter.catalog import write_instance_types
 
 
-class KarpenterCluster:
+class KarpenterCluster(Service):
     """Use as a context manager, or call :meth:`start` / :meth:`stop` yourself.
 
     ``startup_seconds`` records how long each step of :meth:`start` took (the docs quote them).
@@ -48,18 +48,6 @@ class KarpenterCluster:
         self._api: LocalCluster | None = None
         self._processes: list[subprocess.Popen[bytes]] = []
         self.startup_seconds: dict[str, float] = {}
-
-    def __enter__(self) -> KarpenterCluster:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def local(self) -> LocalCluster:

@@ -20,10 +20,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from devtools import _proc
+from devtools._proc import Service
 from devtools.binaries import K8sBinaries
 from devtools.kubeconfig import client_cert_user, write_kubeconfig
 from devtools.node import addons, commands
@@ -51,7 +51,7 @@ class NodeStartError(RuntimeError):
     """A component of the node did not come up; the message carries its log tail."""
 
 
-class LocalNode:
+class LocalNode(Service):
     """Start with :meth:`start` (or as a context manager); :meth:`stop` always cleans up."""
 
     def __init__(
@@ -72,18 +72,6 @@ class LocalNode:
         self.timings: dict[str, float] = {}
 
     # -- lifecycle -------------------------------------------------------------------
-
-    def __enter__(self) -> LocalNode:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         try:

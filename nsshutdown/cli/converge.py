@@ -39,10 +39,10 @@ from nsshutdown.observe.metrics import exit_code, push_report
 from nsshutdown.observe.push_options import MetricsOptions
 from nsshutdown.observe.savings import Prices
 from nsshutdown.plan.holds import (
-    HOLD_KEYS,
+    HOLD_ANNOTATIONS,
+    has_a_hold,
     hold_annotations,
     holding_namespaces,
-    is_held_either,
     with_annotations,
     without_holds,
 )
@@ -139,7 +139,7 @@ def resume(
     _require(state, names)
     released = without_holds(state, names)
     plan = session.plan(released, only=names)
-    notes = {ns: dict.fromkeys(HOLD_KEYS[Desired.UP]) for ns in names if is_held_either(state, ns)}
+    notes = {ns: dict.fromkeys(HOLD_ANNOTATIONS) for ns in names if has_a_hold(state, ns)}
     report = session.execute(
         plan, dry_run=opts.dry_run, run_id=run_id, annotations=notes, events=opts.events
     )

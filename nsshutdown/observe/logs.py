@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from nsshutdown.kinds.registry import describe
-from nsshutdown.model import ActionType, FieldValue
+from nsshutdown.model import ActionType
 from nsshutdown.run.report import ActionResult, Outcome, RunReport
 
 
@@ -227,10 +227,6 @@ def _isatty(stream: TextIO) -> bool:
 # --- the lines every run writes -----------------------------------------------------------------
 
 _WARN_OUTCOMES = frozenset({Outcome.FAILED, Outcome.ROLLED_BACK, Outcome.NOT_ATTEMPTED})
-
-
-def _show(value: FieldValue) -> str:
-    return "unset" if value is None else str(value).lower()
 
 
 def log_action(logger: logging.Logger, result: ActionResult) -> None:

@@ -36,6 +36,9 @@ def holding_namespaces(state: ClusterState) -> list[str]:
     return [ns.name for ns in state.namespaces if ns.name in stamped or is_held_down(ns)]
 
 
+#: Both holds a namespace can carry: what ``resume`` removes.
+HOLD_ANNOTATIONS = (c.KEEP_UP_UNTIL, c.KEEP_DOWN_UNTIL)
+
 #: (annotation to set, annotation to clear) when a manual command holds a namespace ``want``.
 HOLD_KEYS = {
     Desired.DOWN: (c.KEEP_DOWN_UNTIL, c.KEEP_UP_UNTIL),
@@ -43,20 +46,20 @@ HOLD_KEYS = {
 }
 
 
-def is_held_either(state: ClusterState, namespace: str) -> bool:
+def has_a_hold(state: ClusterState, namespace: str) -> bool:
     """The namespace carries a ``keep-up-until`` or a ``keep-down-until``, expired or not."""
     return any(
         key in ns.annotations
         for ns in state.namespaces
         if ns.name == namespace
-        for key in HOLD_KEYS[Desired.UP]
+        for key in HOLD_ANNOTATIONS
     )
 
 
 def without_holds(state: ClusterState, names: Collection[str]) -> ClusterState:
     """``state`` as it is once the holds on ``names`` are removed: what ``resume`` plans with."""
     namespaces = tuple(
-        replace(ns, annotations=_dropped(ns.annotations, HOLD_KEYS[Desired.UP]))
+        replace(ns, annotations=_dropped(ns.annotations, HOLD_ANNOTATIONS))
         if ns.name in names
         else ns
         for ns in state.namespaces

@@ -164,9 +164,3 @@ def _render_actions(plan: Plan, console: Console) -> None:
         table.append([namespace, workload, action.type.value, change, escape(why)])
     console.print()
     print_table(console, ("NAMESPACE", "WORKLOAD", "ACTION", "CHANGE", "WHY"), table)
-
-
-def _show(value: object) -> str:
-    if value is None:
-        return "unset"
-    return str(value).lower() if isinstance(value, bool) else str(value)
