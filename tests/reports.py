@@ -14,6 +14,9 @@ kube-system            up       nothing                                       ex
 team-x                 up       nothing (no schedule)                         up
 dev-c      nights    down     db 1x(1, 2Gi): the write fails  (failed only)  failed
 ========== ========= ======== ============================================= ==========
+
+Next transitions (the plans'): dev-a goes up at 08:00 UTC tomorrow (:data:`MORNING`), qa goes down
+at 20:00 UTC tomorrow (:data:`EVENING`); the others have none.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from nsshutdown.model import (
     NamespacePlan,
     Reason,
     SkipReason,
+    Transition,
     Workload,
 )
 from nsshutdown.plan.decisions import decide
@@ -51,6 +55,9 @@ NOW = datetime(2026, 11, 26, 21, 0, tzinfo=UTC)
 STARTED = NOW
 FINISHED = NOW + timedelta(seconds=2.5)
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+#: The next transitions of the scenario's "nights" schedule (down 20:00-08:00 UTC).
+MORNING = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+EVENING = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
 
 
 def workload(name: str, **kwargs: Any) -> Workload:
@@ -85,6 +92,7 @@ def namespace(
     results: Iterable[ActionResult] = (),
     status: NamespaceStatus | None = None,
     error: str = "",
+    next_transition: Transition | None = None,
 ) -> NamespaceReport:
     results = tuple(results)
     if status is None:
@@ -97,6 +105,7 @@ def namespace(
         desired=desired,
         reason=reason,
         schedule=schedule,
+        next_transition=next_transition,
         actions=tuple(r.action for r in results),
     )
     return NamespaceReport(plan, status, results, error)
@@ -130,6 +139,7 @@ def dev_a(outcome: Outcome | None = None) -> NamespaceReport:
         desired=Desired.DOWN,
         reason=Reason.WINDOW,
         results=[result(down(api), outcome), result(down(cron), outcome), result(down(legacy))],
+        next_transition=Transition(MORNING, Desired.UP),
     )
 
 
@@ -147,7 +157,9 @@ def dev_b() -> NamespaceReport:
 def qa() -> NamespaceReport:
     held = {c.ORIGINAL_REPLICAS: "4", c.SHUTDOWN_BY: "nights"}
     api = workload("api", namespace="qa", replicas=0, annotations=held, cpu=1, memory=GIB)
-    return namespace("qa", results=[result(up(api))])
+    return namespace(
+        "qa", results=[result(up(api))], next_transition=Transition(EVENING, Desired.DOWN)
+    )
 
 
 def dev_c_failed() -> NamespaceReport:

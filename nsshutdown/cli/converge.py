@@ -78,9 +78,10 @@ def run(*, opts: CommandOptions, cluster: ClusterOptions, metrics: MetricsOption
     """Converge every namespace to what its schedule wants now (the CronJob's command)."""
     run_id = _start(opts)
     session = open_session(opts.schedule, cluster, now=datetime.now(UTC), schedule_required=True)
-    plan = session.plan(session.observe())
+    state = session.observe()
+    plan = session.plan(state)
     report = session.execute(plan, dry_run=opts.dry_run, run_id=run_id, events=opts.events)
-    pushed = push_report(report, options=metrics, version=__version__)
+    pushed = push_report(report, options=metrics, version=__version__, namespaces=state.namespaces)
     code = exit_code(report, pushed=pushed, strict=metrics.strict)
     _finish(session, report, opts.output, code)
 

@@ -16,7 +16,7 @@ from typing import Annotated, Final, TypeVar
 import typer
 
 from nsshutdown.cli.options import bundle_options
-from nsshutdown.observe.push_options import MetricsOptions
+from nsshutdown.observe.push_options import DEFAULT_TEAM_LABEL, MetricsOptions
 from nsshutdown.observe.pushgateway import DEFAULT_TIMEOUT, PASSWORD_ENV
 from nsshutdown.observe.savings import Prices
 
@@ -112,6 +112,15 @@ MemoryGibHourPrice = Annotated[
         help="Price of one requested GiB of memory for an hour (OpenCost default).",
     ),
 ]
+TeamLabel = Annotated[
+    str,
+    typer.Option(
+        "--team-label",
+        envvar="NSSHUTDOWN_TEAM_LABEL",
+        metavar="KEY",
+        help="Namespace label whose value is the team label of the next-transition metric.",
+    ),
+]
 
 #: (parameter name, annotation, default) of every option :func:`with_metrics_options` adds.
 OPTION_PARAMETERS: Final[tuple[tuple[str, object, object], ...]] = (
@@ -125,6 +134,7 @@ OPTION_PARAMETERS: Final[tuple[tuple[str, object, object], ...]] = (
     ("strict_metrics", StrictMetrics, False),
     ("cpu_hour_price", CpuHourPrice, Prices.cpu_hour),
     ("memory_gib_hour_price", MemoryGibHourPrice, Prices.memory_gib_hour),
+    ("team_label", TeamLabel, DEFAULT_TEAM_LABEL),
 )
 
 

@@ -15,6 +15,11 @@ replaces only the metric names it carries, and a name with no samples is not rep
   has a series for every state, ``nsshutdown_last_run_actions`` one for every written action type
   x kind (0 included), and every per-namespace metric one per *tracked* namespace (0 included).
   A failed run always has a tracked namespace (the one that failed), so it replaces those too.
+
+``nsshutdown_namespace_next_transition_timestamp_seconds`` is the exception: it has a series only
+for a namespace whose next transition is known (:mod:`nsshutdown.observe.transitions`). A failed
+run in which no namespace has one leaves the previous series until the next successful run; they
+name instants that pass, and the advance-notice alert only looks at instants still ahead.
 """
 
 from __future__ import annotations
@@ -22,18 +27,19 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Gauge
 
 from nsshutdown.errors import ExitCode
-from nsshutdown.model import ActionType, Kind
+from nsshutdown.model import ActionType, Kind, Namespace
 from nsshutdown.observe.outcomes import NamespaceOutcome, NamespaceState, namespace_outcomes
 from nsshutdown.observe.push_options import MetricsOptions
 from nsshutdown.observe.pushgateway import JOB, push, read_password
 from nsshutdown.observe.savings import Prices, hourly_cost
+from nsshutdown.observe.transitions import next_transitions, teams
 from nsshutdown.run.holdings import DONE_OUTCOMES
 from nsshutdown.run.report import RunReport
 
@@ -65,6 +71,8 @@ class MetricSpec:
 
 _NS = ("namespace",)
 _NS_SCHEDULE = ("namespace", "schedule")
+#: Labels of the advance-notice gauge (:mod:`nsshutdown.observe.transitions`).
+TRANSITION_LABELS: Final = ("namespace", "schedule", "direction", "team")
 
 METRICS: Final[tuple[MetricSpec, ...]] = (
     MetricSpec(
@@ -94,6 +102,15 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
         "nsshutdown_namespace_desired_down",
         "1 when the namespace's schedule (or an override) wants it down now, else 0.",
         _NS_SCHEDULE,
+    ),
+    MetricSpec(
+        "nsshutdown_namespace_next_transition_timestamp_seconds",
+        "When the namespace's desired state next changes (Unix time), and which way: direction"
+        " is down or up. Only namespaces whose next transition is known (a schedule or a hold"
+        " ends) have a series. team is the value of the namespace's --team-label label (default"
+        " team), empty when it has none.",
+        TRANSITION_LABELS,
+        unit="seconds",
     ),
     MetricSpec(
         "nsshutdown_last_run_actions",
@@ -150,10 +167,17 @@ METRIC_NAMES: Final = frozenset(spec.name for spec in METRICS)
 WRITE_ACTIONS: Final = (ActionType.SHUTDOWN, ActionType.RESTORE, ActionType.RELEASE)
 
 
-def build_registry(report: RunReport, *, prices: Prices, version: str) -> CollectorRegistry:
+def build_registry(
+    report: RunReport,
+    *,
+    prices: Prices,
+    version: str,
+    team_of: Mapping[str, str] | None = None,
+) -> CollectorRegistry:
     """A fresh registry describing ``report``. Pure: no I/O, no clock.
 
     ``nsshutdown_last_success_timestamp_seconds`` is registered only when the run succeeded.
+    ``team_of`` maps a namespace to its team (the ``team`` label of the next-transition gauge).
     """
     registry = CollectorRegistry(auto_describe=True)
     gauges = {
@@ -165,6 +189,10 @@ def build_registry(report: RunReport, *, prices: Prices, version: str) -> Collec
     outcomes = namespace_outcomes(report)
     _namespace_metrics(gauges, outcomes, prices)
     _action_metrics(gauges, report)
+    for change in next_transitions(report, team_of or {}):
+        gauges["nsshutdown_namespace_next_transition_timestamp_seconds"].labels(
+            **change.labels
+        ).set(change.at.timestamp())
     return registry
 
 
@@ -224,12 +252,14 @@ def push_report(
     *,
     options: MetricsOptions,
     version: str,
+    namespaces: Iterable[Namespace] = (),
     environ: Mapping[str, str] | None = None,
 ) -> bool:
     """Build this run's registry and push it once. Never raises.
 
     True when pushed, or when no ``--pushgateway`` is set. A successful run replaces the whole
     group (PUT); a failed one adds to it (POST) so the previous success time survives.
+    ``namespaces`` are the observed namespaces, whose ``options.team_label`` label is the team.
     """
     if options.url is None:
         return True
@@ -240,7 +270,12 @@ def push_report(
         logger.warning("metrics not pushed: cannot read the password file: %s", reason)
         return False
     try:
-        registry = build_registry(report, prices=options.prices, version=version)
+        registry = build_registry(
+            report,
+            prices=options.prices,
+            version=version,
+            team_of=teams(namespaces, options.team_label),
+        )
     except Exception:  # a bug here must not change what the run reports
         logger.warning("metrics not pushed: building them failed", exc_info=True)
         return False

@@ -1,4 +1,5 @@
-"""Where and how a run pushes its metrics: the validated settings behind ``--pushgateway*``.
+"""Where and how a run pushes its metrics: the validated settings behind ``--pushgateway*``
+(and ``--team-label``, the namespace label that names the team of the advance-notice gauge).
 
 Plain data and checks, no Typer: the CLI builds :class:`MetricsOptions` from its flags
 (:mod:`nsshutdown.cli.metrics_options`), ``check`` and the metrics push read it. A bad value is a
@@ -18,6 +19,12 @@ from nsshutdown.observe.pushgateway import DEFAULT_TIMEOUT, PASSWORD_ENV
 from nsshutdown.observe.savings import ON_DEMAND_PRICES, Prices
 
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_DNS_SUBDOMAIN = re.compile(
+    r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*"
+)
+_LABEL_KEY_NAME = re.compile(r"[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?")
+#: The namespace label whose value is the ``team`` of the next-transition gauge (``--team-label``).
+DEFAULT_TEAM_LABEL = "team"
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class MetricsOptions:
     insecure: bool = False
     strict: bool = False
     prices: Prices = ON_DEMAND_PRICES
+    team_label: str = DEFAULT_TEAM_LABEL
 
     @classmethod
     def from_cli(
@@ -48,6 +56,7 @@ class MetricsOptions:
         strict_metrics: bool = False,
         cpu_hour_price: float = Prices.cpu_hour,
         memory_gib_hour_price: float = Prices.memory_gib_hour,
+        team_label: str = DEFAULT_TEAM_LABEL,
     ) -> MetricsOptions:
         """Validate the raw option values; :class:`UsageError` (exit 1) names the bad one."""
         if pushgateway_timeout <= 0:
@@ -56,6 +65,8 @@ class MetricsOptions:
             prices = Prices(cpu_hour=cpu_hour_price, memory_gib_hour=memory_gib_hour_price)
         except ValueError:
             raise UsageError("--cpu-hour-price and --memory-gib-hour-price must be >= 0") from None
+        if not is_label_key(team_label):
+            raise UsageError(f'--team-label "{team_label}" is not a Kubernetes label key')
         return cls(
             url=normalize_url(pushgateway) if pushgateway else None,
             grouping=parse_grouping(pushgateway_grouping or ()),
@@ -66,7 +77,16 @@ class MetricsOptions:
             insecure=pushgateway_insecure,
             strict=strict_metrics,
             prices=prices,
+            team_label=team_label,
         )
+
+
+def is_label_key(key: str) -> bool:
+    """A Kubernetes label key: an optional DNS-subdomain prefix and ``/``, then a short name."""
+    prefix, slash, name = key.rpartition("/")
+    if slash and not (len(prefix) <= 253 and _DNS_SUBDOMAIN.fullmatch(prefix)):
+        return False
+    return len(name) <= 63 and bool(_LABEL_KEY_NAME.fullmatch(name))
 
 
 def normalize_url(url: str) -> str:

@@ -37,6 +37,12 @@ CONTRACT = {
     "nsshutdown_namespaces": ("state",),
     "nsshutdown_namespace_down": ("namespace", "schedule"),
     "nsshutdown_namespace_desired_down": ("namespace", "schedule"),
+    "nsshutdown_namespace_next_transition_timestamp_seconds": (
+        "namespace",
+        "schedule",
+        "direction",
+        "team",
+    ),
     "nsshutdown_last_run_actions": ("action", "kind"),
     "nsshutdown_last_run_errors": (),
     "nsshutdown_replicas_held": ("namespace",),
