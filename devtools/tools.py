@@ -4,7 +4,7 @@ Every tool comes from the project's own install steps, never from whatever the m
 to have on its PATH, so a run proves the versions the project pins and a fresh clone behaves
 like this one:
 
-- Go tools (Pushgateway, promtool, amtool, Alertmanager, actionlint) are built by
+- Go tools (Pushgateway, promtool, amtool, Alertmanager, actionlint, Helm) are built by
   ``tools/go/build.sh`` (``make tools``) into versioned directories of the build cache;
 - hadolint and shellcheck are wheels of the dev extras, installed next to this interpreter
   (``make dev``).
@@ -32,6 +32,7 @@ OVERRIDES: Final = {
     "amtool": "AMTOOL",
     "alertmanager": "ALERTMANAGER_BIN",
     "actionlint": "ACTIONLINT",
+    "helm": "HELM",
     "hadolint": "HADOLINT",
     "shellcheck": "SHELLCHECK",
 }

@@ -2,7 +2,7 @@
 # project's own install steps, none from the system PATH, so a fresh machine with only Python 3.11+
 # and Go gets exactly the versions that CI proves:
 #
-#   Go tools      Pushgateway, promtool, amtool, Alertmanager, actionlint: wrapper modules in
+#   Go tools      Pushgateway, promtool, amtool, Alertmanager, actionlint, Helm: wrapper modules in
 #                 tools/go/<module>/ built by tools/go/build.sh into versioned directories of
 #                 $(NSSHUTDOWN_CACHE)/bin, reused while go.mod and go.sum are unchanged
 #   venv tools    hadolint and shellcheck (Haskell programs): wheels of the dev extras, in the
@@ -27,6 +27,7 @@ go_tool_dep = $(if $(filter file,$(origin $(1))),tool-$(2))
 PROMTOOL ?= $(call go_tool_path,promtool)
 AMTOOL ?= $(call go_tool_path,amtool)
 ACTIONLINT ?= $(call go_tool_path,actionlint)
+HELM ?= $(call go_tool_path,helm)
 
 # zizmor, cfn-lint, hadolint and shellcheck ship console scripts only (no `python -m`): take the
 # ones installed for $(PYTHON), whether or not its virtualenv is activated.
@@ -34,7 +35,7 @@ PYTHON_SCRIPTS ?= $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_pa
 HADOLINT ?= $(PYTHON_SCRIPTS)/hadolint
 SHELLCHECK ?= $(PYTHON_SCRIPTS)/shellcheck
 
-tools: ## build (or reuse) the Go tools: Pushgateway, promtool, amtool, Alertmanager, actionlint
+tools: ## build (or reuse) the Go tools: Pushgateway, promtool, amtool, Alertmanager, actionlint, Helm
 	@$(GO_TOOLS_BUILD)
 
 tool-%:

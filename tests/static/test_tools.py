@@ -34,7 +34,7 @@ def _build(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess
 
 def test_the_locator_knows_every_tool_the_project_installs() -> None:
     built = set(_build("--list").stdout.split())
-    assert built == {"pushgateway", "promtool", "amtool", "alertmanager", "actionlint"}
+    assert built == {"pushgateway", "promtool", "amtool", "alertmanager", "actionlint", "helm"}
     assert set(tools.OVERRIDES) == built | tools.VENV_TOOLS
 
 
