@@ -4,8 +4,11 @@ One name and one tag scheme everywhere: ``ghcr.io/nsshutdown/nsshutdown:X.Y.Z``,
 version in pyproject.toml and ``vX.Y.Z`` the git tag that releases it. The base CronJob names the
 image without a tag, every kustomization pins X.Y.Z, Argo CD deploys the manifests of ``vX.Y.Z``,
 the release workflow pushes that name with the tag that ``tools/ci/image-tag.sh`` derives from the
-git tag, and every image reference in the docs uses the same name and version. Bumping the version
-in one place and not the others fails here, before a user installs an image that does not exist.
+git tag, and every image reference in the docs uses the same name and version. The Helm chart's
+version and appVersion are X.Y.Z too (its image defaults to the appVersion), and the release
+workflow publishes it next to the image as oci://ghcr.io/nsshutdown/charts/nsshutdown X.Y.Z.
+Bumping the version in one place and not the others fails here, before a user installs an image
+or a chart that does not exist.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ KUSTOMIZATIONS = sorted(
 )
 ARGOCD = [ROOT / "manifests" / "argocd" / n for n in ("application.yaml", "applicationset.yaml")]
 RELEASE = ROOT / ".github" / "workflows" / "release.yml"
+CHART = ROOT / "charts" / "nsshutdown"
+CHART_REPOSITORY = "oci://ghcr.io/nsshutdown/charts"
 DOCS = sorted(
     [ROOT / "README.md", *(ROOT / "docs").rglob("*.md"), *(ROOT / "manifests").rglob("*.md")]
 )
@@ -93,12 +98,37 @@ def test_the_release_workflow_pushes_that_name_on_version_tags() -> None:
     # PyYAML reads the bare key `on:` as the boolean True.
     assert workflow[True]["push"]["tags"] == ["v*"]
     assert workflow["env"]["GHCR_IMAGE"] == IMAGE
-    (job,) = workflow["jobs"].values()
+    job = workflow["jobs"]["image"]
     assert job["permissions"]["packages"] == "write"
     pushes = [s for s in job["steps"] if "tools/ci/push-image.sh" in s.get("run", "")]
     ghcr = [s for s in pushes if '"$GHCR_IMAGE"' in s["run"]]
     assert ghcr, "no step pushes $GHCR_IMAGE with tools/ci/push-image.sh"
     assert "if" not in ghcr[0], "the GHCR push must not be optional"
+
+
+def test_the_chart_is_this_version_and_pulls_this_image() -> None:
+    chart = _load(CHART / "Chart.yaml")
+    assert (chart["version"], chart["appVersion"]) == (VERSION, VERSION), (
+        f"charts/nsshutdown/Chart.yaml: version {chart['version']}, appVersion "
+        f"{chart['appVersion']}, but pyproject.toml says {VERSION}"
+    )
+    image = _load(CHART / "values.yaml")["image"]
+    # An empty tag means the appVersion (templates/_helpers.tpl), checked rendered in
+    # tests/static/test_helm_chart.py.
+    assert (image["repository"], image["tag"], image["digest"]) == (IMAGE, "", "")
+
+
+def test_the_release_workflow_pushes_the_chart_next_to_the_image() -> None:
+    workflow = _load(RELEASE)
+    assert workflow["env"]["CHART_REPOSITORY"] == CHART_REPOSITORY
+    job = workflow["jobs"]["chart"]
+    assert job["needs"] == "image"
+    assert job["if"] == "github.ref_type == 'tag'"
+    assert job["permissions"]["packages"] == "write"
+    script = "\n".join(step.get("run", "") for step in job["steps"])
+    assert 'version="$(tools/ci/image-tag.sh)"' in script
+    assert '--version "$version" --app-version "$version"' in script
+    assert '"$helm" push "build/chart/nsshutdown-$version.tgz" "$CHART_REPOSITORY"' in script
 
 
 def _image_tag(ref_name: str) -> subprocess.CompletedProcess[str]:
