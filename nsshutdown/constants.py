@@ -12,6 +12,14 @@ PREFIX: Final = "nsshutdown.io/"
 EXCLUDE: Final = PREFIX + "exclude"
 KEEP_UP_UNTIL: Final = PREFIX + "keep-up-until"
 KEEP_DOWN_UNTIL: Final = PREFIX + "keep-down-until"
+#: On a Namespace (label or annotation): the schedule its team chose, by name, or ``none``.
+SCHEDULE_CHOICE: Final = PREFIX + "schedule"
+#: The ``schedule`` choice that opts a namespace out of every schedule (if the policy allows).
+NO_SCHEDULE: Final = "none"
+#: On a workload: how many replicas stay up while its namespace is down (default: the schedule's).
+DOWN_REPLICAS: Final = PREFIX + "down-replicas"
+#: On a workload: its wake-up tier (0 first), instead of the one its kind gets from ``wakeOrder``.
+WAKE_TIER: Final = PREFIX + "wake-tier"
 
 # State the tool writes on the workloads it scaled down; removed again by every restore.
 ORIGINAL_REPLICAS: Final = PREFIX + "original-replicas"
@@ -19,11 +27,16 @@ ORIGINAL_SUSPEND: Final = PREFIX + "original-suspend"
 ORIGINAL_PAUSED_REPLICAS: Final = PREFIX + "original-paused-replicas"
 SHUTDOWN_AT: Final = PREFIX + "shutdown-at"
 SHUTDOWN_BY: Final = PREFIX + "shutdown-by"
+#: The count a shutdown left running, when not 0 (``downReplicas``): what "still down" means.
+SCALED_TO: Final = PREFIX + "scaled-to"
 
 #: The saved-state keys, one of which marks a workload as "held down by nsshutdown".
 SAVED_STATE_KEYS: Final = (ORIGINAL_REPLICAS, ORIGINAL_SUSPEND, ORIGINAL_PAUSED_REPLICAS)
 #: Every key the tool itself writes on a workload (restore deletes all of them).
-OWN_WORKLOAD_KEYS: Final = (*SAVED_STATE_KEYS, SHUTDOWN_AT, SHUTDOWN_BY)
+OWN_WORKLOAD_KEYS: Final = (*SAVED_STATE_KEYS, SHUTDOWN_AT, SHUTDOWN_BY, SCALED_TO)
+#: Written by a restore that other wake-up tiers wait on: when this workload was brought back.
+#: Kept (it is not saved state) until the next shutdown removes it.
+RESTORED_AT: Final = PREFIX + "restored-at"
 
 #: ``shutdown-by`` value for shutdowns made with ``nsshutdown shutdown``.
 MANUAL: Final = "manual"

@@ -86,12 +86,14 @@ class SkipReason(StrEnum):
     EXCLUDED = "excluded"
     GRACE_PERIOD = "grace-period"
     ALREADY_AT_ZERO = "already-at-zero"
+    AT_DOWN_REPLICAS = "at-or-below-down-replicas"
     ALREADY_SUSPENDED = "already-suspended"
     ALREADY_PAUSED = "already-paused"
     KEDA_MANAGED = "keda-managed"
     CORRUPT_ANNOTATION = "corrupt-annotation"
     KIND_NOT_SCHEDULED = "kind-not-scheduled"
     FINISHED = "finished"
+    WAITING_FOR_TIER = "waiting-for-tier"
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,8 @@ class Workload:
     requests: Resources = Resources()
     scale_target: tuple[str, str] | None = None
     finished: bool = False
+    #: ``status.readyReplicas`` (kinds that report it): what a later wake-up tier waits for.
+    ready: int | None = None
 
     @property
     def kind(self) -> WorkloadKind:
@@ -202,6 +206,8 @@ class Context:
     now: datetime
     shutdown_by: str = c.MANUAL
     grace_period: timedelta = timedelta(0)
+    #: Replicas that stay up while down (``downReplicas``; a workload annotation may say otherwise).
+    down_replicas: int = 0
 
 
 #: A field value as shown in ``from``/``to``:
@@ -285,6 +291,9 @@ class NamespacePlan:
     schedule: str | None = None
     next_transition: Transition | None = None
     actions: tuple[Action, ...] = ()
+    #: How it came to ``schedule``: ``label``, ``annotation`` (its own choice), ``match`` (the
+    #: schedule file's first match) or ``none``.
+    schedule_from: str = "none"
     message: str = ""
     #: Why the namespace cannot be converged at all: it is left untouched and reported failed.
     error: str = ""
@@ -318,6 +327,7 @@ def apply_patch(workload: Workload, patch: Patch) -> Workload:
         requests=workload.requests,
         scale_target=workload.scale_target,
         finished=workload.finished,
+        ready=workload.ready,
     )
 
 

@@ -7,6 +7,7 @@ and annotations set to ``None`` are deleted.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 import uuid
@@ -116,6 +117,9 @@ class FakeCluster:
         self.write_attempts = 0
         self.breaker_opened = False
         self.on_patch: dict[WorkloadRef, Callable[[Workload], Workload]] = {}
+        #: Every patched replica count is ready at once, as if healthy controllers ran (the
+        #: readiness a later wake-up tier waits for); False: nothing ever becomes ready.
+        self.ready_at_once = True
         self.event_error: Exception | None = None  # every emit_event raises this
         for w in workloads:
             self.put(w)
@@ -184,6 +188,8 @@ class FakeCluster:
                 raise ConflictError(f"patch {ref}: 409 object has been modified", status=409)
             self.writes.append(Write(ref, patch, dry_run))
             after = apply_patch(current, patch)
+            if self.ready_at_once and after.replicas is not None:
+                after = dataclasses.replace(after, ready=after.replicas)  # healthy controllers
             return after if dry_run else self.put(after)
 
     def annotate_namespace(

@@ -255,16 +255,28 @@ def _require_schedule(schedule_file: Path | None) -> Path:
 
 def _describe(rule: Rule) -> list[str]:
     match = rule.namespaces
-    covers = [f"names {', '.join(match.names)}"] if match.names else []
-    covers += [f'selector "{match.selector}"'] if match.selector is not None else []
-    covers += [f"except {', '.join(match.exclude)}"] if match.exclude else []
-    return [
+    covers = []
+    if match is not None:
+        covers += [f"names {', '.join(match.names)}"] if match.names else []
+        covers += [f'selector "{match.selector}"'] if match.selector is not None else []
+        covers += [f"except {', '.join(match.exclude)}"] if match.exclude else []
+    else:
+        covers = [f"only the namespaces that choose it ({c.SCHEDULE_CHOICE}: {rule.name})"]
+    lines = [
         f"{rule.name} ({rule.timezone}): {_count(len(rule.windows), 'window')}, "
         f"{_count(len(rule.holidays), 'holiday')}",
         f"  covers {'; '.join(covers)}",
         f"  kinds {', '.join(k.value for k in rule.kinds)}; "
         f"grace period {format_duration(rule.grace_period)}",
     ]
+    if rule.down_replicas:
+        lines.append(f"  keeps {_count(rule.down_replicas, 'replica')} up while down")
+    if rule.wake_order:
+        tiers = " -> ".join("/".join(tier) for tier in rule.wake_order)
+        lines.append(
+            f"  wakes up in tiers {tiers}, each within {format_duration(rule.wake_timeout)}"
+        )
+    return lines
 
 
 def _count(n: int, noun: str) -> str:

@@ -49,6 +49,7 @@ class Observed:
     suspend: bool | None = None
     scale_target: tuple[str, str] | None = None
     finished: bool = False
+    ready: int | None = None
 
 
 class Mechanism(Protocol):
@@ -105,6 +106,10 @@ class Mechanism(Protocol):
         """Whether it is active now: replicas above 0, not suspended, not paused at 0."""
         ...
 
+    def is_ready(self, workload: Workload) -> bool:
+        """Whether it is up and serving: what a later wake-up tier waits for."""
+        ...
+
     def change(self, before: FieldValue, after: FieldValue) -> str:
         """A change of its field in a person's words: ``replicas 3 → 0``, ``suspended``."""
         ...
@@ -133,9 +138,33 @@ def parse_count(workload: Workload, key: str, *, allow_empty: bool = False) -> i
     return int(raw)
 
 
-def stamp(ctx: Context) -> dict[str, str | None]:
-    """``shutdown-at`` and ``shutdown-by``: written with the saved value, in the same patch."""
-    return {c.SHUTDOWN_AT: ctx.now.isoformat(), c.SHUTDOWN_BY: ctx.shutdown_by}
+def stamp(workload: Workload, ctx: Context) -> dict[str, str | None]:
+    """``shutdown-at`` and ``shutdown-by``: written with the saved value, in the same patch (which
+    also drops the ``restored-at`` of the last wake-up, when there is one)."""
+    cleared: dict[str, str | None] = (
+        {c.RESTORED_AT: None} if c.RESTORED_AT in workload.annotations else {}
+    )
+    return {c.SHUTDOWN_AT: ctx.now.isoformat(), c.SHUTDOWN_BY: ctx.shutdown_by, **cleared}
+
+
+def down_target(workload: Workload, ctx: Context) -> int:
+    """How many replicas stay up while it is down: its own ``nsshutdown.io/down-replicas``, else
+    the schedule's ``downReplicas`` (0 unless set). A value that is not a count is an ERROR for
+    this workload: it is not scaled to a guess."""
+    own = parse_count(workload, c.DOWN_REPLICAS)
+    return ctx.down_replicas if own is None else own
+
+
+def scaled_to(workload: Workload) -> int:
+    """The count a shutdown left running (``nsshutdown.io/scaled-to``, 0 when absent)."""
+    return parse_count(workload, c.SCALED_TO) or 0
+
+
+def record_target(workload: Workload, target: int) -> dict[str, str | None]:
+    """The ``scaled-to`` annotation for a shutdown to ``target``: written only when not 0."""
+    if target:
+        return {c.SCALED_TO: str(target)}
+    return {c.SCALED_TO: None} if c.SCALED_TO in workload.annotations else {}
 
 
 def too_young(workload: Workload, ctx: Context) -> bool:

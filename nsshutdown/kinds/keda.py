@@ -1,4 +1,5 @@
-"""Down is KEDA's ``autoscaling.keda.sh/paused-replicas: "0"`` on a ScaledObject.
+"""Down is KEDA's ``autoscaling.keda.sh/paused-replicas: "0"`` on a ScaledObject (or ``"N"``
+with ``downReplicas: N``, recorded in ``nsshutdown.io/scaled-to`` as for replica counts).
 
 KEDA owns the replica count of the workload it drives, so that workload is never scaled directly
 (the planner skips it as ``keda-managed``); pausing the ScaledObject at 0 is how it goes down.
@@ -18,9 +19,12 @@ from nsshutdown.kinds.base import (
     CLEAR_OWN,
     Observed,
     as_mapping,
+    down_target,
     noop,
     parse_count,
+    record_target,
     release,
+    scaled_to,
     skip,
     stamp,
     too_young,
@@ -69,36 +73,56 @@ class KedaPause:
         return None  # the pods belong to the workload it drives
 
     def down(self, workload: Workload, ctx: Context) -> Action:
+        """Paused at ``downReplicas`` (0 unless set)."""
         held = c.ORIGINAL_PAUSED_REPLICAS in workload.annotations
         parse_count(workload, c.ORIGINAL_PAUSED_REPLICAS, allow_empty=True)
+        scaled_to(workload)  # validated: a restore will need it
+        target = down_target(workload, ctx)
         current = paused(workload)
-        if current == 0:
+        if current == target:
             return noop(workload) if held else skip(workload, SkipReason.ALREADY_PAUSED)
         if not held:
             # A prior pause value that is not a count could not be put back by a restore (it
-            # would read as corrupt and stay paused at 0): leave it, and the workload, to a human.
+            # would read as corrupt and stay paused): leave it, and the workload, to a human.
             parse_count(workload, c.KEDA_PAUSED_REPLICAS)
         if not held and too_young(workload, ctx):
             return skip(workload, SkipReason.GRACE_PERIOD)
-        annotations: dict[str, str | None] = {c.KEDA_PAUSED_REPLICAS: "0"}
+        annotations: dict[str, str | None] = {
+            c.KEDA_PAUSED_REPLICAS: str(target),
+            **record_target(workload, target),
+        }
         if not held:
             prior = workload.annotations.get(c.KEDA_PAUSED_REPLICAS, "")
-            annotations |= {c.ORIGINAL_PAUSED_REPLICAS: prior, **stamp(ctx)}
+            annotations |= {c.ORIGINAL_PAUSED_REPLICAS: prior, **stamp(workload, ctx)}
         return Action(
-            ActionType.SHUTDOWN, workload, FIELD, current, 0, Patch(annotations=annotations)
+            ActionType.SHUTDOWN, workload, FIELD, current, target, Patch(annotations=annotations)
         )
 
     def up(self, workload: Workload) -> Action:
         saved_raw = workload.annotations.get(c.ORIGINAL_PAUSED_REPLICAS)
         saved = parse_count(workload, c.ORIGINAL_PAUSED_REPLICAS, allow_empty=True)
+        left_at = scaled_to(workload)
         current = paused(workload)
-        if saved_raw is None or current != 0:
+        if saved_raw is None or current != left_at:
             return release(workload, FIELD, current)
         annotations = {**CLEAR_OWN, c.KEDA_PAUSED_REPLICAS: None if saved is None else str(saved)}
-        return Action(ActionType.RESTORE, workload, FIELD, 0, saved, Patch(annotations=annotations))
+        return Action(
+            ActionType.RESTORE, workload, FIELD, current, saved, Patch(annotations=annotations)
+        )
 
     def is_running(self, workload: Workload) -> bool:
-        return workload.annotations.get(c.KEDA_PAUSED_REPLICAS) != "0"
+        """Not paused where a shutdown left it."""
+        value = workload.annotations.get(c.KEDA_PAUSED_REPLICAS)
+        if c.ORIGINAL_PAUSED_REPLICAS not in workload.annotations:
+            return value != "0"
+        try:
+            return value != str(scaled_to(workload))
+        except ValueError:
+            return value != "0"
+
+    def is_ready(self, workload: Workload) -> bool:
+        """Unpaused: the workload it drives is a Deployment (or similar) with its own readiness."""
+        return self.is_running(workload)
 
     def change(self, before: FieldValue, after: FieldValue) -> str:
         if before == after:

@@ -1,8 +1,9 @@
-"""Down is ``spec.replicas: 0``: Deployments, StatefulSets, Argo Rollouts, and any custom resource
-that keeps its size in ``spec.replicas``.
+"""Down is ``spec.replicas: 0`` (or ``downReplicas``): Deployments, StatefulSets, Argo Rollouts,
+and any custom resource that keeps its size in ``spec.replicas``.
 
 The count it had is saved in ``nsshutdown.io/original-replicas`` in the same patch that sets 0,
-and put back by a restore only while the workload is still at 0.
+and put back by a restore only while the workload is still at 0. With ``downReplicas: N`` above
+0 the same patch records ``nsshutdown.io/scaled-to: N``, and "still down" means still at N.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from nsshutdown.kinds.base import (
     CLEAR_OWN,
     Observed,
     as_mapping,
+    down_target,
     noop,
     parse_count,
     pod_template_spec,
+    record_target,
     release,
+    scaled_to,
     skip,
     stamp,
     too_young,
@@ -63,37 +67,64 @@ class ReplicaCount:
 
     def observe(self, item: Mapping[str, Any]) -> Observed:
         spec = as_mapping(item.get("spec"))
-        return Observed(replicas=_as_count(spec.get("replicas")))
+        status = as_mapping(item.get("status"))
+        return Observed(
+            replicas=_as_count(spec.get("replicas")), ready=_as_count(status.get("readyReplicas"))
+        )
 
     def pod_spec(self, spec: Mapping[str, Any]) -> Mapping[str, Any] | None:
         return pod_template_spec(spec)
 
     def down(self, workload: Workload, ctx: Context) -> Action:
+        """To ``downReplicas`` (0 unless set); one already at or below it is left alone.
+
+        Held already: scaled back to the target when someone scaled it up (or the target went
+        down), left alone when it is at or below it.
+        """
         current = _current(workload)
         held = c.ORIGINAL_REPLICAS in workload.annotations
         saved = parse_count(workload, c.ORIGINAL_REPLICAS)  # validates even when nothing is written
-        if current == 0:
-            return noop(workload) if held else skip(workload, SkipReason.ALREADY_AT_ZERO)
+        scaled_to(workload)  # validated too: a restore will need it
+        target = down_target(workload, ctx)
+        if current <= target:
+            if held:
+                return noop(workload)
+            why = SkipReason.ALREADY_AT_ZERO if current == 0 else SkipReason.AT_DOWN_REPLICAS
+            return skip(workload, why)
         if not held and too_young(workload, ctx):
             return skip(workload, SkipReason.GRACE_PERIOD)
-        annotations = {} if saved is not None else {c.ORIGINAL_REPLICAS: str(current), **stamp(ctx)}
+        annotations = record_target(workload, target)
+        if saved is None:
+            annotations |= {c.ORIGINAL_REPLICAS: str(current), **stamp(workload, ctx)}
         return Action(
-            ActionType.SHUTDOWN, workload, FIELD, current, 0,
-            Patch(replicas=0, annotations=annotations),
+            ActionType.SHUTDOWN, workload, FIELD, current, target,
+            Patch(replicas=target, annotations=annotations),
         )  # fmt: skip
 
     def up(self, workload: Workload) -> Action:
+        """Back to the saved count, only while it is still where the shutdown left it."""
         saved = parse_count(workload, c.ORIGINAL_REPLICAS)
+        left_at = scaled_to(workload)
         current = _current(workload)
-        if saved is None or current != 0:
+        if saved is None or current != left_at:
             return release(workload, FIELD, current)
         return Action(
-            ActionType.RESTORE, workload, FIELD, 0, saved,
+            ActionType.RESTORE, workload, FIELD, current, saved,
             Patch(replicas=saved, annotations=CLEAR_OWN),
         )  # fmt: skip
 
     def is_running(self, workload: Workload) -> bool:
-        return _current(workload) > 0
+        """Above what a shutdown left it at (0, or ``downReplicas``)."""
+        held = c.ORIGINAL_REPLICAS in workload.annotations
+        try:
+            floor = scaled_to(workload) if held else 0
+        except ValueError:
+            floor = 0
+        return _current(workload) > floor
+
+    def is_ready(self, workload: Workload) -> bool:
+        """``status.readyReplicas`` has reached ``spec.replicas`` (absent: none ready)."""
+        return (workload.ready or 0) >= _current(workload)
 
     def change(self, before: FieldValue, after: FieldValue) -> str:
         return f"replicas {before} → {after}" if before != after else f"replicas kept at {after}"

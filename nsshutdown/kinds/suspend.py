@@ -92,7 +92,7 @@ class Suspend:
             return skip(workload, SkipReason.FINISHED)
         if not held and too_young(workload, ctx):
             return skip(workload, SkipReason.GRACE_PERIOD)
-        annotations = {} if held else {c.ORIGINAL_SUSPEND: "false", **stamp(ctx)}
+        annotations = {} if held else {c.ORIGINAL_SUSPEND: "false", **stamp(workload, ctx)}
         return Action(
             ActionType.SHUTDOWN, workload, FIELD, False, True,
             Patch(suspend=True, annotations=annotations),
@@ -109,6 +109,10 @@ class Suspend:
 
     def is_running(self, workload: Workload) -> bool:
         return not workload.suspend and not workload.finished
+
+    def is_ready(self, workload: Workload) -> bool:
+        """Resumed: a CronJob or a Job has no readiness of its own to wait for."""
+        return not workload.suspend
 
     def change(self, before: FieldValue, after: FieldValue) -> str:
         if before == after:

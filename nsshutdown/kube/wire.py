@@ -78,6 +78,7 @@ def parse_workload(kind: WorkloadKind, item: Mapping[str, Any]) -> Workload:
         requests=_requests(mechanism.pod_spec(as_mapping(item.get("spec")))),
         scale_target=observed.scale_target,
         finished=observed.finished,
+        ready=observed.ready,
     )
 
 

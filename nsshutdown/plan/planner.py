@@ -10,7 +10,9 @@ Namespace precedence, first that applies wins:
    namespace, or ``excludeNamespaces``: desired up (anything still held is restored);
 3. an override from a manual command (``shutdown`` / ``restore``);
 4. ``keep-up-until`` / ``keep-down-until`` annotations still in the future (up wins if both);
-5. the first schedule whose selector matches: holiday or open window -> down, else up;
+5. the namespace's schedule (its own ``nsshutdown.io/schedule`` choice where the policy allows
+   it, else the first schedule whose ``namespaces`` match, see :mod:`nsshutdown.schedule.choice`):
+   holiday or open window -> down, else up;
 6. no schedule: desired up, so a config change never leaves anything down forever.
 """
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from nsshutdown import constants as c
@@ -37,9 +39,11 @@ from nsshutdown.model import (
     Workload,
     WorkloadKind,
 )
+from nsshutdown.plan import tiers
 from nsshutdown.plan.decisions import decide
 from nsshutdown.plan.holds import is_stamped
-from nsshutdown.schedule import windows
+from nsshutdown.schedule import choice, windows
+from nsshutdown.schedule.choice import Via
 from nsshutdown.schedule.config import Rule, Schedule
 from nsshutdown.timeutil import MAX_DURATION, format_duration, parse_timestamp
 
@@ -54,6 +58,7 @@ class Intent:
     next_transition: Transition | None = None
     hands_off: bool = False
     message: str = ""
+    via: Via = Via.NONE
 
 
 def plan(
@@ -89,6 +94,7 @@ def plan(
                 desired=intent.desired,
                 reason=intent.reason,
                 schedule=intent.rule.name if intent.rule else None,
+                schedule_from=intent.via.value,
                 next_transition=intent.next_transition,
                 actions=actions,
                 message=error or intent.message,
@@ -112,18 +118,22 @@ def namespace_intent(
     protected = protection(ns.name, schedule, own_namespace=own_namespace)
     if protected:
         return Intent(Desired.UP, Reason.EXCLUDED, message=protected)
-    rule = schedule.rule_for(ns)
+    owned = choice.owner(schedule, ns)
+    rule, via, note = owned.rule, owned.via, owned.refused
     if override is not None:
-        return Intent(override, Reason.MANUAL, rule)
+        return Intent(override, Reason.MANUAL, rule, message=note, via=via)
     try:
         held = _held_by_annotation(ns, now)
     except ValueError as err:
-        return Intent(Desired.UP, Reason.INVALID_ANNOTATION, rule, hands_off=True, message=str(err))
+        return Intent(
+            Desired.UP, Reason.INVALID_ANNOTATION, rule, hands_off=True, message=str(err), via=via
+        )
     if held is not None:
         desired, reason, until = held
         after = _scheduled(rule, until)
-        return Intent(desired, reason, rule, Transition(until, after.desired))
-    return _scheduled(rule, now)
+        transition = Transition(until, after.desired)
+        return Intent(desired, reason, rule, transition, message=note, via=via)
+    return replace(_scheduled(rule, now), message=note, via=via)
 
 
 def protection(name: str, schedule: Schedule, *, own_namespace: str | None = None) -> str:
@@ -196,6 +206,7 @@ def _workload_actions(
 ) -> tuple[Action, ...]:
     kinds = set(intent.rule.kinds if intent.rule else schedule.default_kinds) & served
     grace = intent.rule.grace_period if intent.rule else schedule.defaults.grace_period
+    down_to = intent.rule.down_replicas if intent.rule else schedule.defaults.down_replicas
     workloads = sorted(workloads, key=lambda w: (w.kind.value, w.name))
     keda_targets = {
         (w.scale_target[0], w.scale_target[1]) for w in workloads if w.scale_target is not None
@@ -206,13 +217,19 @@ def _workload_actions(
         now=now,
         shutdown_by=scheduled_by.name if scheduled_by else c.MANUAL,
         grace_period=grace if scheduled_by else timedelta(0),
+        down_replicas=down_to,
     )
     actions = []
     for workload in workloads:
         action = _decide_one(workload, ctx, kinds, keda_targets)
         if action is not None:
             actions.append(action)
-    return tuple(actions)
+    order = intent.rule.wake_order if intent.rule else schedule.defaults.wake_order
+    in_order = tiers.ordered(actions, intent.desired, order)
+    if intent.desired is Desired.DOWN:
+        return in_order
+    timeout = intent.rule.wake_timeout if intent.rule else schedule.defaults.wake_timeout
+    return tiers.gate(in_order, workloads, order=order, timeout=timeout, now=now)
 
 
 _SCHEDULED = frozenset({Reason.WINDOW, Reason.HOLIDAY})

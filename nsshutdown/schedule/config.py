@@ -15,17 +15,19 @@ import difflib
 import logging
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from nsshutdown import constants as c
 from nsshutdown.errors import ConfigError
 from nsshutdown.model import CustomKind, Kind, Namespace, WorkloadKind
 from nsshutdown.schedule import sourcemap
 from nsshutdown.schedule.fields import (
     ApiGroup,
     ApiVersion,
+    Count,
     CronExpr,
     Duration,
     Glob,
@@ -35,6 +37,7 @@ from nsshutdown.schedule.fields import (
     RuleName,
     SelectorField,
     TimeZoneName,
+    WakeOrder,
 )
 from nsshutdown.schedule.selection import matches_any
 from nsshutdown.schedule.sourcemap import Problem
@@ -48,6 +51,11 @@ DEFAULT_GRACE_PERIOD = timedelta(minutes=15)
 #: The longest ``--for``/``--until`` a manual command may hold a namespace: a forgotten
 #: ``wake --for 400d`` would keep paying for it all year.
 DEFAULT_MAX_HOLD = timedelta(days=7)
+#: Wake-up tiers: off unless a schedule sets ``wakeOrder`` (``suggested``: StatefulSets, then
+#: Deployments, then CronJobs) or a workload its ``wake-tier``. Each tier costs a wake-up a run.
+DEFAULT_WAKE_ORDER: tuple[tuple[str, ...], ...] = ()
+#: How long a tier may take to become ready (or, going down, to stop) before the next one goes.
+DEFAULT_WAKE_TIMEOUT = timedelta(minutes=10)
 
 
 class _FileModel(BaseModel):
@@ -68,6 +76,22 @@ class Defaults(_FileModel):
     kinds: Kinds = DEFAULT_KINDS
     grace_period: Duration = DEFAULT_GRACE_PERIOD
     max_hold: Duration = DEFAULT_MAX_HOLD
+    down_replicas: Count = 0
+    wake_order: WakeOrder = DEFAULT_WAKE_ORDER
+    wake_timeout: Duration = DEFAULT_WAKE_TIMEOUT
+
+
+class Policy(_FileModel):
+    """What a team may choose with ``nsshutdown.io/schedule`` on its own namespace.
+
+    ``choosable``: the schedules a namespace may name (``None``: any of them; ``[]``: none, the
+    label is ignored). ``optOut``: whether ``nsshutdown.io/schedule: none`` takes a namespace out
+    of every schedule. A choice the policy refuses is ignored, and said so: the namespace gets
+    the schedule the file gives it.
+    """
+
+    choosable: tuple[RuleName, ...] | None = None
+    opt_out: bool = True
 
 
 class CustomKindSpec(_FileModel):
@@ -106,17 +130,22 @@ class NamespaceMatch(_FileModel):
 
 class _RuleSpec(_FileModel):
     name: RuleName
-    namespaces: NamespaceMatch
+    #: Omitted: the schedule owns only the namespaces that choose it (``nsshutdown.io/schedule``).
+    namespaces: NamespaceMatch | None = None
     timezone: TimeZoneName | None = None
     windows: tuple[Window, ...] = ()
     holidays: tuple[date, ...] = ()
     kinds: Kinds | None = None
     grace_period: Duration | None = None
+    down_replicas: Count | None = None
+    wake_order: WakeOrder | None = None
+    wake_timeout: Duration | None = None
 
 
 class _ScheduleSpec(_FileModel):
     version: Literal[1]
     defaults: Defaults = Field(default_factory=Defaults)
+    policy: Policy = Field(default_factory=Policy)
     exclude_namespaces: tuple[Glob, ...] = ()
     custom_kinds: tuple[CustomKindSpec, ...] = ()
     schedules: tuple[_RuleSpec, ...] = ()
@@ -130,22 +159,27 @@ class _Resolved(BaseModel):
 
 
 class Rule(_Resolved):
-    """One entry of ``schedules``, with ``timezone``, ``kinds`` and ``grace_period`` resolved."""
+    """One entry of ``schedules``, with every per-schedule setting resolved against defaults."""
 
     name: str
-    namespaces: NamespaceMatch
+    namespaces: NamespaceMatch | None
     timezone: str
     windows: tuple[Window, ...]
     holidays: tuple[date, ...]
     kinds: tuple[WorkloadKind, ...]
     grace_period: timedelta
+    down_replicas: int = 0
+    wake_order: tuple[tuple[str, ...], ...] = DEFAULT_WAKE_ORDER
+    wake_timeout: timedelta = DEFAULT_WAKE_TIMEOUT
 
     def matches(self, ns: Namespace) -> bool:
-        return self.namespaces.matches(ns)
+        """Whether its ``namespaces`` match ``ns`` (never, when it has none: chosen only)."""
+        return self.namespaces is not None and self.namespaces.matches(ns)
 
 
 class Schedule(_Resolved):
     defaults: Defaults = Field(default_factory=Defaults)
+    policy: Policy = Field(default_factory=Policy)
     exclude_namespaces: tuple[str, ...] = ()
     schedules: tuple[Rule, ...] = ()
     #: ``defaults.kinds`` resolved: what a namespace no schedule owns is shut down as (by hand).
@@ -162,8 +196,15 @@ class Schedule(_Resolved):
         return matches_any(name, self.exclude_namespaces)
 
     def rule_for(self, ns: Namespace) -> Rule | None:
-        """The first rule that matches ``ns``: order in the file is precedence."""
+        """The first rule that matches ``ns``: order in the file is precedence.
+
+        What the file alone decides; :func:`nsshutdown.schedule.choice.owner` adds the
+        namespace's own choice on top.
+        """
         return next((rule for rule in self.schedules if rule.matches(ns)), None)
+
+    def named(self, name: str) -> Rule | None:
+        return next((rule for rule in self.schedules if rule.name == name), None)
 
 
 def _resolve(spec: _ScheduleSpec) -> Schedule:
@@ -185,16 +226,27 @@ def _resolve(spec: _ScheduleSpec) -> Schedule:
             holidays=tuple(sorted(set(rule.holidays))),
             kinds=kinds(rule.kinds or defaults.kinds),
             grace_period=defaults.grace_period if rule.grace_period is None else rule.grace_period,
+            down_replicas=_either(rule.down_replicas, defaults.down_replicas),
+            wake_order=_either(rule.wake_order, defaults.wake_order),
+            wake_timeout=_either(rule.wake_timeout, defaults.wake_timeout),
         )
         for rule in spec.schedules
     )
     return Schedule(
         defaults=defaults,
+        policy=spec.policy,
         exclude_namespaces=spec.exclude_namespaces,
         schedules=rules,
         default_kinds=kinds(defaults.kinds),
         custom_kinds=tuple(custom.resolved() for custom in spec.custom_kinds),
     )
+
+
+_T = TypeVar("_T")
+
+
+def _either(value: _T | None, default: _T) -> _T:
+    return default if value is None else value
 
 
 def _semantic_problems(spec: _ScheduleSpec) -> list[Problem]:
@@ -209,8 +261,13 @@ def _semantic_problems(spec: _ScheduleSpec) -> list[Problem]:
             )
             problems.append(Problem((*where, "name"), message))
         first_index.setdefault(rule.name, i)
-        if not rule.namespaces.names and rule.namespaces.selector is None:
-            problems.append(Problem((*where, "namespaces"), 'give "names", "selector" or both'))
+        match = rule.namespaces
+        if match is not None and not match.names and match.selector is None:
+            message = (
+                'give "names", "selector" or both (or leave "namespaces" out: then only the'
+                f" namespaces that choose it with {c.SCHEDULE_CHOICE} get it)"
+            )
+            problems.append(Problem((*where, "namespaces"), message))
         if not rule.windows and not rule.holidays:
             message = 'give "windows", "holidays" or both; this schedule would never shut down'
             problems.append(Problem((*where, "windows"), message))
@@ -218,6 +275,18 @@ def _semantic_problems(spec: _ScheduleSpec) -> list[Problem]:
             if window.shutdown == window.startup:
                 message = "shutdown and startup are the same, so this window never opens"
                 problems.append(Problem((*where, "windows", j), message))
+    return problems + _policy_problems(spec, list(first_index))
+
+
+def _policy_problems(spec: _ScheduleSpec, names: list[str]) -> list[Problem]:
+    """``policy.choosable`` names schedules of this file."""
+    problems = []
+    for i, name in enumerate(spec.policy.choosable or ()):
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            message = f'no schedule is named "{name}"{hint}'
+            problems.append(Problem(("policy", "choosable", i), message))
     return problems
 
 
@@ -244,6 +313,31 @@ def _kind_problems(spec: _ScheduleSpec) -> list[Problem]:
         for j, name in enumerate(names or ()):
             if name not in known:
                 problems.append(Problem((*path, j), _unknown_kind(name, known)))
+    orders: list[tuple[sourcemap.Path, tuple[tuple[str, ...], ...] | None]] = [
+        (("defaults", "wakeOrder"), spec.defaults.wake_order),
+        *(
+            (("schedules", i, "wakeOrder"), rule.wake_order)
+            for i, rule in enumerate(spec.schedules)
+        ),
+    ]
+    for path, order in orders:
+        problems += _wake_order_problems(path, order or (), known)
+    return problems
+
+
+def _wake_order_problems(
+    path: sourcemap.Path, order: tuple[tuple[str, ...], ...], known: list[str]
+) -> list[Problem]:
+    """Every kind of a wake order is known and in one tier only."""
+    problems, seen = [], set()
+    for j, tier in enumerate(order):
+        for name in tier:
+            where = (*path, j)
+            if name not in known:
+                problems.append(Problem(where, _unknown_kind(name, known)))
+            elif name in seen:
+                problems.append(Problem(where, f'"{name}" is in two tiers: keep it in one'))
+            seen.add(name)
     return problems
 
 

@@ -20,7 +20,13 @@ from nsshutdown.schedule.selection import Selector, glob_problem, parse_selector
 from nsshutdown.timeutil import parse_duration
 
 _NAME_PROBLEM = "a schedule name is 1-63 letters, digits, '-', '_' or '.', starting with a letter"
-_CRON_PROBE = datetime(2000, 1, 1)  # cron fields are wall-clock times: no zone
+_CRON_PROBE = datetime(2000, 1, 1)
+#: ``wakeOrder: suggested``: databases before the apps that need them, batch jobs last.
+SUGGESTED_WAKE_ORDER: tuple[tuple[str, ...], ...] = (
+    ("StatefulSet",),
+    ("Deployment", "Rollout", "ScaledObject"),
+    ("CronJob", "Job"),
+)  # cron fields are wall-clock times: no zone
 
 
 def check_zone(name: str) -> str:
@@ -126,7 +132,37 @@ def _check_name(name: str) -> str:
         raise ValueError(f'invalid name "{name}": {_NAME_PROBLEM}')
     if name == c.MANUAL:
         raise ValueError(f'"{c.MANUAL}" is reserved for shutdowns made by hand')
+    if name == c.NO_SCHEDULE:
+        raise ValueError(
+            f'"{c.NO_SCHEDULE}" is reserved: "{c.SCHEDULE_CHOICE}: {c.NO_SCHEDULE}" opts a'
+            " namespace out"
+        )
     return name
+
+
+def _check_count(value: object) -> int:
+    """A replica count: an integer from 0 to the int32 ``spec.replicas`` holds (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**31 - 1:
+        raise ValueError(f"expected a replica count from 0 to {2**31 - 1}, got {value!r}")
+    return value
+
+
+def _to_wake_order(value: object) -> object:
+    """``[StatefulSet, [Deployment, Rollout], CronJob]``: a bare kind is a tier of its own;
+    ``suggested`` is the order most namespaces want (see ``SUGGESTED_WAKE_ORDER``)."""
+    if value == "suggested":
+        return [list(tier) for tier in SUGGESTED_WAKE_ORDER]
+    if not isinstance(value, list | tuple):
+        raise ValueError(
+            'expected "suggested" or a list of tiers: kinds, or lists of kinds woken together'
+        )
+    return [[tier] if isinstance(tier, str) else tier for tier in value]
+
+
+def _check_tiers(order: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+    if any(not tier for tier in order):
+        raise ValueError("a tier lists at least one kind")
+    return order
 
 
 TimeZoneName = Annotated[str, AfterValidator(check_zone)]
@@ -139,5 +175,11 @@ ApiGroup = Annotated[str, AfterValidator(_check_api_group)]
 ApiVersion = Annotated[str, AfterValidator(_check_version)]
 ResourceName = Annotated[str, AfterValidator(_check_resource)]
 RuleName = Annotated[str, AfterValidator(_check_name)]
+Count = Annotated[int, BeforeValidator(_check_count)]
+WakeOrder = Annotated[
+    tuple[tuple[KindName, ...], ...],
+    BeforeValidator(_to_wake_order),
+    AfterValidator(_check_tiers),
+]
 
 SelectorField = Annotated[Selector | None, BeforeValidator(to_selector)]

@@ -9,6 +9,7 @@ the last one, are reported as problems here too.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -213,6 +214,8 @@ def _problem(detail: ErrorDetails, model: type[BaseModel]) -> Problem:
     if kind == "extra_forbidden":
         allowed = _allowed_keys(model, path[:-1])
         hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
+        close = difflib.get_close_matches(str(path[-1]), allowed, n=1, cutoff=0.7)
+        hint = f' (did you mean "{close[0]}"?){hint}' if close else hint
         return Problem(path, f'unknown key "{path[-1]}"{hint}')
     if kind == "value_error":
         return Problem(path, str(detail.get("ctx", {}).get("error", detail["msg"])))

@@ -6,7 +6,11 @@ additions, which scripts may ignore:
 - each action carries ``field`` (``spec.replicas``, ``spec.suspend`` or the KEDA annotation key);
 - ``skip`` and ``error`` actions carry ``reason`` (e.g. ``grace-period``, ``corrupt-annotation``)
   and ``message``; skips without a reason (already converged) are left out entirely;
-- a namespace carries ``message`` when there is something to explain (e.g. a bad annotation).
+- a namespace carries ``message`` when there is something to explain (e.g. a bad annotation, or
+  an ``nsshutdown.io/schedule`` choice that was ignored, and why);
+- ``schedule_from`` says how the namespace came to ``schedule``: ``label`` or ``annotation`` (its
+  own ``nsshutdown.io/schedule``), ``match`` (the first schedule whose ``namespaces`` match) or
+  ``none``.
 
 Every time is ISO 8601 with the offset of the namespace's schedule zone; ``at`` and namespaces
 without a schedule use ``defaults.timezone`` (UTC unless set).
@@ -61,6 +65,7 @@ def _namespace_dict(ns: NamespacePlan, zone: ZoneInfo) -> dict[str, Any]:
     out: dict[str, Any] = {
         "namespace": ns.namespace,
         "schedule": ns.schedule,
+        "schedule_from": ns.schedule_from,
         "desired": ns.desired.value,
         "reason": ns.reason.value,
         "next_transition": _transition_dict(ns.next_transition, zone),
@@ -100,6 +105,13 @@ def _shown(action: Action) -> bool:
 # --- text -----------------------------------------------------------------------------------------
 
 
+def schedule_cell(ns: NamespacePlan) -> str:
+    """Its schedule, and how the namespace chose it itself: ``nights (label)``, ``none (label)``."""
+    name = ns.schedule or "-"
+    chosen = ns.schedule_from in ("label", "annotation")
+    return f"{ns.schedule or 'none'} ({ns.schedule_from})" if chosen else name
+
+
 def format_time(at: datetime, zone: ZoneInfo) -> str:
     return at.astimezone(zone).strftime("%a %d %b %H:%M %Z")
 
@@ -116,7 +128,7 @@ def render_text(plan: Plan, schedule: Schedule, console: Console) -> None:
     rows = [
         [
             ns.namespace,
-            ns.schedule or "-",
+            schedule_cell(ns),
             ns.desired.value,
             ns.reason.value,
             _next_change(ns, plan.at, zone_of(schedule, ns.schedule)),

@@ -6,10 +6,11 @@ memory requests they free, the estimated hourly savings (requests-based, see
 :mod:`nsshutdown.observe.savings`), and the pods still running with ``karpenter.sh/do-not-disrupt``,
 which keep their nodes alive.
 
-``--output json`` prints ``{"at": ..., "namespaces": [{"namespace", "schedule", "state",
-"desired", "reason", "since", "next_transition", "replicas_held", "cpu_cores", "memory_bytes",
-"estimated_hourly_savings", "pinning_pods": [{"name", "node"}]}]}``; times carry the offset of
-the namespace's schedule zone.
+``--output json`` prints ``{"at": ..., "namespaces": [{"namespace", "schedule", "schedule_from",
+"state", "desired", "reason", "since", "next_transition", "replicas_held", "cpu_cores",
+"memory_bytes", "estimated_hourly_savings", "pinning_pods": [{"name", "node"}], "message"}]}``
+(``message`` only when there is something to explain); times carry the offset of the
+namespace's schedule zone.
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ def _row_dict(row: StatusRow, schedule: Schedule) -> dict[str, Any]:
     return {
         "namespace": row.plan.namespace,
         "schedule": row.plan.schedule,
+        "schedule_from": row.plan.schedule_from,
         "state": row.state.value,
         "desired": row.plan.desired.value,
         "reason": row.plan.reason.value,
@@ -128,6 +130,7 @@ def _row_dict(row: StatusRow, schedule: Schedule) -> dict[str, Any]:
         "memory_bytes": round(row.holding.requests.memory_bytes),
         "estimated_hourly_savings": round(row.hourly_savings, 6),
         "pinning_pods": [{"name": p.name, "node": p.node} for p in row.pinning_pods],
+        **({"message": row.plan.message} if row.plan.message else {}),
     }
 
 

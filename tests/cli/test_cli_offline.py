@@ -73,6 +73,7 @@ def test_plan_json_matches_the_contract() -> None:
             {
                 "namespace": "dev-a",
                 "schedule": "dev-nights-and-weekends",
+                "schedule_from": "match",
                 "desired": "down",
                 "reason": "window",
                 "next_transition": {"at": "2026-11-27T08:00:00+01:00", "to": "up"},
@@ -81,6 +82,7 @@ def test_plan_json_matches_the_contract() -> None:
             {
                 "namespace": "kube-system",
                 "schedule": None,
+                "schedule_from": "none",
                 "desired": "up",
                 "reason": "excluded",
                 "next_transition": None,
@@ -92,6 +94,7 @@ def test_plan_json_matches_the_contract() -> None:
             {
                 "namespace": "prod",
                 "schedule": None,
+                "schedule_from": "none",
                 "desired": "up",
                 "reason": "no-schedule",
                 "next_transition": None,

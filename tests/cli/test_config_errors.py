@@ -49,7 +49,7 @@ CASES: dict[str, tuple[str, int, str, str]] = {
     "zone-not-a-string": (HEAD + "defaults:\n  timezone: 1\n", 3, "defaults.timezone",
                           "expected a string"),
     "snake-case-key": (HEAD + "defaults:\n  grace_period: 1h\n", 3, "defaults.grace_period",
-                       "expected one of: gracePeriod"),
+                       'unknown key "grace_period" (did you mean "gracePeriod"?)'),
     "bad-duration": (HEAD + "defaults:\n  gracePeriod: 15 minutes\n", 3, "defaults.gracePeriod",
                      "invalid duration"),
     "duration-as-number": (HEAD + "defaults:\n  gracePeriod: 15\n", 3, "defaults.gracePeriod",
