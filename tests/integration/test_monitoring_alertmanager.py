@@ -237,3 +237,31 @@ def test_the_critical_twin_inhibits_the_warning_of_the_same_nsshutdown_alert(
         }
         assert severities["warning"]
         assert not severities["critical"]
+
+
+def test_the_notice_reaches_its_team_only(webhooks: Webhooks) -> None:
+    notice = {
+        "alertname": "NsShutdownNamespaceGoingDownSoon",
+        "severity": "info",
+        "job": "nsshutdown",
+        "schedule": "nights",
+        "direction": "down",
+    }
+    with _running(_test_config(webhooks.url, ALWAYS)) as am:  # windows muting: not for this one
+        am.post(
+            {**notice, "namespace": "dev-a", "team": "payments"},
+            {**notice, "namespace": "dev-b", "team": "payments"},
+            {**notice, "namespace": "search-qa", "team": "search"},
+            {**notice, "namespace": "dev-c", "team": "unknown"},
+            {**notice, "namespace": "dev-d"},
+        )
+        webhooks.wait_for(
+            {
+                ("team-payments", "NsShutdownNamespaceGoingDownSoon", "dev-a"),
+                ("team-payments", "NsShutdownNamespaceGoingDownSoon", "dev-b"),
+                ("team-search", "NsShutdownNamespaceGoingDownSoon", "search-qa"),
+            }
+        )
+        time.sleep(3)  # several group intervals more: nothing else may arrive
+        assert {n[0] for n in webhooks.received} == {"team-payments", "team-search"}
+        assert len(webhooks.received) == 3
