@@ -125,13 +125,13 @@ _PARSER = MarkdownIt("commonmark")
 
 def code_blocks(path: Path) -> list[CodeBlock]:
     """Fenced code blocks: plain fences (language from the info string) and ``{code-block}``."""
-    blocks = []
+    blocks: list[CodeBlock] = []
     tokens = _PARSER.parse(page_text(path))
     for index, token in enumerate(tokens):
         if token.type != "fence" or token.map is None:
             continue
         info = token.info.strip()
-        text, options = token.content, {}
+        text, options = token.content, dict[str, str]()
         if info.startswith(("{code-block}", "{code}", "{sourcecode}")):
             language = info.partition("}")[2].strip()
             text, options = _directive_options(text)
