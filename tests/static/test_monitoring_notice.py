@@ -7,6 +7,7 @@ tests/integration/test_monitoring_notice.py); amtool and a live Alertmanager pro
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -114,3 +115,12 @@ def test_team_receivers_show_the_description_without_resolved_noise() -> None:
         assert slack["send_resolved"] is False
         assert ".Annotations.description" in slack["text"]
         assert ".Alerts.Firing" in slack["text"]
+
+
+def test_the_savings_dashboard_lists_the_next_transitions() -> None:
+    path = MONITORING / "dashboards" / "nsshutdown-savings.json"
+    dashboard = json.loads(path.read_text(encoding="utf-8"))
+    (panel,) = [p for p in dashboard["panels"] if p["title"] == "Next transition by namespace"]
+    exprs = [t["expr"] for t in panel["targets"]]
+    assert all(GAUGE in expr and "team" in expr and "direction" in expr for expr in exprs)
+    assert all(t["instant"] and t["format"] == "table" for t in panel["targets"])
