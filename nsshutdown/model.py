@@ -294,6 +294,8 @@ class NamespacePlan:
     #: How it came to ``schedule``: ``label``, ``annotation`` (its own choice), ``match`` (the
     #: schedule file's first match) or ``none``.
     schedule_from: str = "none"
+    #: Replicas kept up while down (``downReplicas`` of its schedule, else of ``defaults``).
+    down_replicas: int = 0
     message: str = ""
     #: Why the namespace cannot be converged at all: it is left untouched and reported failed.
     error: str = ""

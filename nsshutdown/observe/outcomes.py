@@ -32,10 +32,14 @@ def is_running(workload: Workload) -> bool:
     return registry.of(workload).is_running(workload)
 
 
-def namespace_state(workloads: Iterable[Workload], desired: Desired) -> NamespaceState:
+def namespace_state(
+    workloads: Iterable[Workload], desired: Desired, *, down_replicas: int = 0
+) -> NamespaceState:
     """UP, DOWN or PARTIAL from a namespace's workloads as they are now.
 
-    Leave out workloads that run on purpose (excluded, or driven by a KEDA ScaledObject).
+    Leave out workloads that run on purpose (excluded, or driven by a KEDA ScaledObject). With
+    ``downReplicas: N`` a replica count left at or below N (never scaled, so nothing is held)
+    is down too.
 
     - DOWN: nothing runs, and something is held or the namespace is wanted down (a namespace
       whose workloads were all at zero already is down, though nothing is held);
@@ -49,12 +53,18 @@ def namespace_state(workloads: Iterable[Workload], desired: Desired) -> Namespac
     held = running = False
     for workload in workloads:
         held = held or is_held(workload)
-        running = running or is_running(workload)
+        running = running or (is_running(workload) and not _left_small(workload, down_replicas))
     if not running and (held or desired is Desired.DOWN):
         return NamespaceState.DOWN
     if held:
         return NamespaceState.PARTIAL
     return NamespaceState.UP
+
+
+def _left_small(workload: Workload, down_replicas: int) -> bool:
+    """Never scaled down because it already had no more than ``downReplicas``."""
+    replicas = workload.replicas
+    return replicas is not None and replicas <= down_replicas and not is_held(workload)
 
 
 #: A namespace whose writes failed, or were not attempted (circuit breaker), did not converge.
@@ -89,7 +99,7 @@ def namespace_outcomes(report: RunReport) -> tuple[NamespaceOutcome, ...]:
             holding = given.get(name, Holding(name))
         else:
             holding = next(iter(holdings_from_workloads(workloads)), Holding(name))
-        base = namespace_state(workloads, ns.plan.desired)
+        base = namespace_state(workloads, ns.plan.desired, down_replicas=ns.plan.down_replicas)
         outcomes.append(_outcome(ns, base, holding))
     return tuple(outcomes)
 

@@ -95,6 +95,7 @@ def plan(
                 reason=intent.reason,
                 schedule=intent.rule.name if intent.rule else None,
                 schedule_from=intent.via.value,
+                down_replicas=(intent.rule or schedule.defaults).down_replicas,
                 next_transition=intent.next_transition,
                 actions=actions,
                 message=error or intent.message,

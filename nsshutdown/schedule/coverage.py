@@ -1,11 +1,12 @@
 """``validate --cluster``: how a schedule covers the namespaces that exist. Pure functions.
 
-For each schedule, the namespaces it owns (it is the first that matches them, so it decides for
-them) and those it also matches but an earlier schedule owns. Warnings: a namespace matched by more
-than one schedule (the first wins, which may not be what was meant), and a schedule that matches
-no namespace at all (a typo in a glob or selector, or a team that is gone). Information: excluded
-namespaces (``excludeNamespaces``, ``nsshutdown.io/exclude``, the tool's own) that a schedule
-would otherwise match.
+For each schedule, the namespaces it owns (they chose it with ``nsshutdown.io/schedule``, or it is
+the first that matches them, so it decides for them) and those it also matches but an earlier
+schedule owns. Warnings: a namespace matched by more than one schedule (the first wins, which may
+not be what was meant), a schedule that matches no namespace at all (a typo in a glob or
+selector, or a team that is gone), and a namespace's choice that was ignored (and why).
+Information: excluded namespaces (``excludeNamespaces``, ``nsshutdown.io/exclude``, the tool's
+own) that a schedule would otherwise match, and namespaces that opted out.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from nsshutdown import constants as c
 from nsshutdown.model import Namespace
+from nsshutdown.schedule.choice import Via, owner
 from nsshutdown.schedule.config import Schedule
 
 
@@ -24,6 +26,7 @@ class RuleCoverage:
     name: str
     namespaces: tuple[str, ...]  # owned: this schedule decides for them
     shadowed: tuple[str, ...] = ()  # matched too, but an earlier schedule owns them
+    chosen: tuple[str, ...] = ()  # of ``namespaces``, those that chose it (nsshutdown.io/schedule)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,10 @@ class Coverage:
     rules: tuple[RuleCoverage, ...]
     overlaps: tuple[Overlap, ...] = ()
     excluded: tuple[Excluded, ...] = ()
+    #: (namespace, why): an ``nsshutdown.io/schedule`` choice that was ignored
+    refused: tuple[tuple[str, str], ...] = ()
+    #: namespaces that opted out with ``nsshutdown.io/schedule: none``
+    opted_out: tuple[str, ...] = ()
 
     @property
     def unmatched(self) -> tuple[str, ...]:
@@ -64,7 +71,8 @@ class Coverage:
     @property
     def warnings(self) -> list[str]:
         unmatched = [f"schedule {name} matches no namespace" for name in self.unmatched]
-        return [*(str(o) for o in self.overlaps), *unmatched]
+        refused = [f"namespace {name}: {why}" for name, why in self.refused]
+        return [*(str(o) for o in self.overlaps), *unmatched, *refused]
 
 
 def exclusion(schedule: Schedule, ns: Namespace, own_namespace: str | None) -> str:
@@ -83,23 +91,41 @@ def coverage(
 ) -> Coverage:
     owned: dict[str, list[str]] = {rule.name: [] for rule in schedule.schedules}
     shadowed: dict[str, list[str]] = {rule.name: [] for rule in schedule.schedules}
-    overlaps, excluded, count = [], [], 0
+    chosen: dict[str, list[str]] = {rule.name: [] for rule in schedule.schedules}
+    overlaps, excluded, refused, opted_out, count = [], [], [], [], 0
     for ns in sorted(namespaces, key=lambda n: n.name):
         count += 1
+        owns = owner(schedule, ns)
         matching = [rule.name for rule in schedule.schedules if rule.matches(ns)]
-        if not matching:
+        first = owns.rule.name if owns.rule else (matching[0] if matching else "")
+        if not first and owns.via is Via.NONE:
             continue
         why = exclusion(schedule, ns, own_namespace)
         if why:
-            excluded.append(Excluded(ns.name, why, matching[0]))
+            if first:
+                excluded.append(Excluded(ns.name, why, first))
+            continue
+        if owns.refused:
+            refused.append((ns.name, owns.refused))
+        if owns.via in (Via.LABEL, Via.ANNOTATION):
+            if owns.rule is None:
+                opted_out.append(ns.name)
+                continue
+            owned[owns.rule.name].append(ns.name)
+            chosen[owns.rule.name].append(ns.name)
             continue
         owned[matching[0]].append(ns.name)
         for name in matching[1:]:
             shadowed[name].append(ns.name)
         if len(matching) > 1:
             overlaps.append(Overlap(ns.name, matching[0], tuple(matching[1:])))
-    rules = tuple(RuleCoverage(name, tuple(owned[name]), tuple(shadowed[name])) for name in owned)
-    return Coverage(count, rules, tuple(overlaps), tuple(excluded))
+    rules = tuple(
+        RuleCoverage(name, tuple(owned[name]), tuple(shadowed[name]), tuple(chosen[name]))
+        for name in owned
+    )
+    return Coverage(
+        count, rules, tuple(overlaps), tuple(excluded), tuple(refused), tuple(opted_out)
+    )
 
 
 def coverage_to_json(result: Coverage) -> dict[str, Any]:
@@ -110,6 +136,7 @@ def coverage_to_json(result: Coverage) -> dict[str, Any]:
                 "name": rule.name,
                 "count": len(rule.namespaces),
                 "namespaces": list(rule.namespaces),
+                "chosen": list(rule.chosen),
                 "shadowed": list(rule.shadowed),
             }
             for rule in result.rules
@@ -123,6 +150,8 @@ def coverage_to_json(result: Coverage) -> dict[str, Any]:
             {"namespace": e.namespace, "reason": e.reason, "schedule": e.schedule}
             for e in result.excluded
         ],
+        "refused": [{"namespace": name, "message": why} for name, why in result.refused],
+        "opted_out": list(result.opted_out),
     }
 
 
@@ -132,9 +161,16 @@ def coverage_lines(result: Coverage) -> list[str]:
     for rule in result.rules:
         names = f": {', '.join(rule.namespaces)}" if rule.namespaces else ""
         lines.append(f"  {rule.name}: {len(rule.namespaces)} namespaces{names}")
+        if rule.chosen:
+            lines.append(
+                f"    chosen by the namespace ({c.SCHEDULE_CHOICE}): {', '.join(rule.chosen)}"
+            )
         if rule.shadowed:
             lines.append(f"    also matches (owned by an earlier schedule): "
                          f"{', '.join(rule.shadowed)}")  # fmt: skip
     lines += [f"warning: {text}" for text in result.warnings]
     lines += [f"info: {e}" for e in result.excluded]
+    lines += [
+        f"info: namespace {name} opted out ({c.SCHEDULE_CHOICE}: none)" for name in result.opted_out
+    ]
     return lines

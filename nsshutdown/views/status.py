@@ -67,7 +67,7 @@ def status_rows(plan: Plan, state: ClusterState, *, prices: Prices) -> tuple[Sta
     rows = []
     for ns in plan.namespaces:
         counted = workloads_after(NamespaceReport(ns, NamespaceStatus.UNCHANGED))
-        current = namespace_state(counted, ns.desired)
+        current = namespace_state(counted, ns.desired, down_replicas=ns.down_replicas)
         if ns.reason is Reason.EXCLUDED:
             current = NamespaceState.EXCLUDED
         holding = holdings.get(ns.namespace, Holding(ns.namespace))

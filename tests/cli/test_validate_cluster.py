@@ -71,7 +71,8 @@ def test_reports_matches_overlaps_unmatched_and_excluded(
     assert found["namespaces"] == 6
     by_name = {s["name"]: s for s in found["schedules"]}
     assert by_name["dev-nights"] == {
-        "name": "dev-nights", "count": 2, "namespaces": ["dev-a", "dev-b"], "shadowed": [],
+        "name": "dev-nights", "count": 2, "namespaces": ["dev-a", "dev-b"], "chosen": [],
+        "shadowed": [],
     }  # fmt: skip
     assert by_name["qa-weekends"]["namespaces"] == ["qa"]
     assert by_name["qa-weekends"]["shadowed"] == ["dev-a"]

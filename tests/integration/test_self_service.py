@@ -1,0 +1,159 @@
+"""A team's own schedule choice, scale to N and wake-up tiers, on a real API server.
+
+No controllers run here, so nothing becomes ready by itself: the wake-up tier test writes the
+StatefulSet's status itself, as its controller would once its pods are ready.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+
+from devtools import LocalCluster
+from devtools.workloads import create_deployment, create_statefulset
+from nsshutdown import constants as c
+from tests.integration.converge_support import ALWAYS_DOWN_WINDOW, World
+
+
+@pytest.fixture
+def world(cluster: LocalCluster, tmp_path: Path) -> Iterator[World]:
+    with World(cluster, tmp_path) as w:
+        yield w
+
+
+def write(world: World, text: str, name: str = "schedule.yaml") -> Path:
+    path = world.tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def label(world: World, namespace: str, value: str) -> None:
+    body = {"metadata": {"labels": {c.SCHEDULE_CHOICE: value}}}
+    client.CoreV1Api(world.api).patch_namespace(namespace, body)
+
+
+def test_a_namespace_label_picks_its_schedule_within_the_policy(world: World) -> None:
+    chooser, typo, opted_out, forbidden = (world.namespace() for _ in range(4))
+    for ns in (chooser, typo, opted_out, forbidden):
+        create_deployment(world.api, ns, "api", replicas=2)
+    label(world, chooser, "evenings")
+    label(world, typo, "evenigns")
+    label(world, opted_out, "none")
+    label(world, forbidden, "weekends")
+    everyone = json.dumps([typo, opted_out, forbidden])
+    schedule = write(
+        world,
+        f"""version: 1
+defaults: {{gracePeriod: 0s}}
+policy: {{choosable: [evenings]}}
+schedules:
+  - name: office-hours
+    namespaces: {{names: {everyone}}}
+    holidays: ["2001-01-01"]
+  - name: evenings
+    windows: [{ALWAYS_DOWN_WINDOW}]
+  - name: weekends
+    windows: [{ALWAYS_DOWN_WINDOW}]
+""",
+    )
+
+    planned = world.cli("plan", "-s", schedule, logs=False)
+    ran = world.cli("run", "-s", schedule)
+
+    assert ran.code == 0, ran.stderr
+    for ns, name, via in (
+        (chooser, "evenings", "label"),
+        (typo, "office-hours", "match"),
+        (opted_out, None, "label"),
+        (forbidden, "office-hours", "match"),
+    ):
+        row = next(n for n in planned.doc["namespaces"] if n["namespace"] == ns)
+        assert (row["schedule"], row["schedule_from"]) == (name, via), row
+    assert world.replicas(chooser, "api") == 0
+    assert world.ours(chooser, "api")[c.SHUTDOWN_BY] == "evenings"
+    for ns in (typo, opted_out, forbidden):
+        assert world.replicas(ns, "api") == 2
+    messages = {n["namespace"]: n.get("message", "") for n in planned.doc["namespaces"]}
+    assert 'did you mean "evenings"' in messages[typo]
+    assert '"weekends" may not be chosen (policy.choosable: evenings)' in messages[forbidden]
+    found = world.cli("validate", "-s", schedule, "--cluster", logs=False).doc["cluster"]
+    evenings = next(s for s in found["schedules"] if s["name"] == "evenings")
+    assert (evenings["namespaces"], evenings["chosen"]) == ([chooser], [chooser])
+    assert opted_out in found["opted_out"]
+    assert {r["namespace"] for r in found["refused"]} == {typo, forbidden}
+    status = world.cli("status", "-s", schedule)
+    rows = {n["namespace"]: n for n in status.doc["namespaces"]}
+    assert (rows[chooser]["state"], rows[chooser]["schedule_from"]) == ("down", "label")
+
+
+def test_down_replicas_keeps_n_running_and_restore_gives_back_the_rest(world: World) -> None:
+    ns = world.namespace()
+    create_deployment(world.api, ns, "api", replicas=5)
+    create_deployment(world.api, ns, "web", replicas=3)
+    create_deployment(world.api, ns, "tiny", replicas=1)
+    world.patch("Deployment", ns, "web", {"metadata": {"annotations": {c.DOWN_REPLICAS: "0"}}})
+    down = world.schedule(down=True, extra="")
+    down.write_text(down.read_text().replace("gracePeriod: 0s", "gracePeriod: 0s, downReplicas: 2"))
+
+    first = world.cli("run", "-s", down)
+    again = world.cli("run", "-s", down)
+
+    assert first.code == 0, first.stderr
+    assert (world.replicas(ns, "api"), world.replicas(ns, "web"), world.replicas(ns, "tiny")) == (
+        2, 0, 1,
+    )  # fmt: skip
+    assert world.ours(ns, "api")[c.SCALED_TO] == "2"
+    assert c.SCALED_TO not in world.ours(ns, "web")
+    assert first.action(ns, "tiny")["reason"] == "at-or-below-down-replicas"
+    assert again.namespace(ns)["status"] == "unchanged"
+    state = world.cli("status", "-s", down).doc["namespaces"]
+    assert next(n for n in state if n["namespace"] == ns)["state"] == "down"
+
+    up = world.cli("run", "-s", world.schedule(down=False))
+
+    assert up.code == 0, up.stderr
+    assert (world.replicas(ns, "api"), world.replicas(ns, "web"), world.replicas(ns, "tiny")) == (
+        5, 3, 1,
+    )  # fmt: skip
+    assert world.ours(ns, "api") == {}
+    assert world.ours(ns, "web") == {c.DOWN_REPLICAS: "0"}  # the team's own setting stays
+
+
+def test_wake_up_tiers_wait_for_the_database_to_report_ready(world: World) -> None:
+    ns = world.namespace()
+    create_statefulset(world.api, ns, "db", replicas=2)
+    create_deployment(world.api, ns, "api", replicas=3)
+    tiers = "    wakeOrder: suggested\n    wakeTimeout: 1h\n"
+    down = world.schedule(down=True)
+    down.write_text(down.read_text() + tiers)
+    up = world.schedule(down=False, file="up.yaml")
+    up.write_text(up.read_text() + tiers)
+
+    shutdown = world.cli("run", "-s", down)
+    assert shutdown.code == 0, shutdown.stderr
+    assert [a["name"] for a in shutdown.namespace(ns)["actions"]] == ["api", "db"]  # apps first
+
+    first = world.cli("run", "-s", up)
+
+    assert first.code == 0, first.stderr
+    assert (world.replicas(ns, "db", "StatefulSet"), world.replicas(ns, "api")) == (2, 0)
+    assert c.RESTORED_AT in world.ours(ns, "db", "StatefulSet")
+    waiting = first.action(ns, "api")
+    assert (waiting["action"], waiting["reason"]) == ("skip", "waiting-for-tier")
+    assert "StatefulSet db" in waiting["message"]
+    assert world.cli("run", "-s", up).action(ns, "api")["reason"] == "waiting-for-tier"
+
+    apps = client.AppsV1Api(world.api)  # what the StatefulSet controller writes once pods are ready
+    apps.patch_namespaced_stateful_set_status(
+        "db", ns, {"status": {"replicas": 2, "readyReplicas": 2, "availableReplicas": 2}}
+    )
+    last = world.cli("run", "-s", up)
+
+    assert last.code == 0, last.stderr
+    assert last.action(ns, "api")["action"] == "restore"
+    assert world.replicas(ns, "api") == 3
+    assert world.ours(ns, "api") == {}
