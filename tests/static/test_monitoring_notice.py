@@ -2,7 +2,7 @@
 its one threshold (where the runbook's kustomize patch points), its runbook and the team routes.
 
 promtool proves when it fires (tests/fixtures/monitoring/going-down-soon.test.yaml, run by
-tests/integration/test_monitoring_notice.py); amtool and a live Alertmanager prove the routes.
+tests/integration/test_monitoring_notice_tools.py); amtool and a live Alertmanager prove the routes.
 """
 
 from __future__ import annotations
