@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Final, TypeVar
 
@@ -43,6 +43,10 @@ from nsshutdown.session.sources import ScheduleSource
 from nsshutdown.timeutil import MAX_DURATION, format_duration, parse_duration, parse_timestamp
 
 MAX_HOLD = format_duration(MAX_DURATION)
+#: How long a command waits, by default, for a wake-up tier to be ready before leaving the rest
+#: to the next run: most databases are ready well within it, and the CronJob's deadline is 4m.
+DEFAULT_WAKE_WAIT = timedelta(minutes=1)
+MAX_WAKE_WAIT = timedelta(hours=1)
 
 R = TypeVar("R")
 _DEFAULTS: Final = Limits()
@@ -81,6 +85,16 @@ EventsOption = Annotated[
         envvar="NSSHUTDOWN_EVENTS",
         help="Create a Kubernetes Event on each workload scaled, restored, rolled back or failed, "
         "so kubectl describe says why (best effort; never in a dry run).",
+    ),
+]
+WakeWaitOption = Annotated[
+    str,
+    typer.Option(
+        "--wake-wait",
+        envvar="NSSHUTDOWN_WAKE_WAIT",
+        metavar="DURATION",
+        help="With wake-up tiers (wakeOrder), how long this command may wait for a tier to be "
+        "ready before it stops and leaves the next tiers to a later run (0s: never wait).",
     ),
 ]
 Qps = Annotated[
@@ -234,11 +248,19 @@ class CommandOptions:
     log_level: LogLevel = LogLevel.INFO
     dry_run: DryRun = DryRun.NONE
     events: bool = False
+    wake_wait: timedelta = DEFAULT_WAKE_WAIT
 
 
 def _command_options(
     *, schedule_file: Path | None, configmap: str | None, **rest: Any
 ) -> CommandOptions:
+    if "wake_wait" in rest:
+        try:
+            rest["wake_wait"] = parse_duration(rest["wake_wait"])
+        except ValueError as err:
+            raise UsageError(f"--wake-wait: {err}") from None
+        if rest["wake_wait"] > MAX_WAKE_WAIT:
+            raise UsageError(f"--wake-wait: at most {format_duration(MAX_WAKE_WAIT)}")
     return CommandOptions(ScheduleSource(file=schedule_file, configmap=configmap), **rest)
 
 
@@ -253,6 +275,7 @@ _WRITE_OPTIONS = (
     *_READ_OPTIONS,
     ("dry_run", DryRunOption, DryRun.NONE),
     ("events", EventsOption, False),
+    ("wake_wait", WakeWaitOption, format_duration(DEFAULT_WAKE_WAIT)),
 )
 with_read_options = bundle_options("opts", _READ_OPTIONS, _command_options)
 with_command_options = bundle_options("opts", _WRITE_OPTIONS, _command_options)

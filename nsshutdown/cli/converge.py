@@ -80,7 +80,14 @@ def run(*, opts: CommandOptions, cluster: ClusterOptions, metrics: MetricsOption
     session = open_session(opts.schedule, cluster, now=datetime.now(UTC), schedule_required=True)
     state = session.observe()
     plan = session.plan(state)
-    report = session.execute(plan, dry_run=opts.dry_run, run_id=run_id, events=opts.events)
+    report = session.converge(
+        plan,
+        lambda now, at, only: session.plan(now, at=at, only=only),
+        dry_run=opts.dry_run,
+        run_id=run_id,
+        wake_wait=opts.wake_wait,
+        events=opts.events,
+    )
     pushed = push_report(report, options=metrics, version=__version__, namespaces=state.namespaces)
     code = exit_code(report, pushed=pushed, strict=metrics.strict)
     _finish(session, report, opts.output, code)
@@ -141,8 +148,14 @@ def resume(
     released = without_holds(state, names)
     plan = session.plan(released, only=names)
     notes = {ns: dict.fromkeys(HOLD_ANNOTATIONS) for ns in names if has_a_hold(state, ns)}
-    report = session.execute(
-        plan, dry_run=opts.dry_run, run_id=run_id, annotations=notes, events=opts.events
+    report = session.converge(
+        plan,
+        lambda now, at, only: session.plan(now, only=only, at=at),
+        dry_run=opts.dry_run,
+        run_id=run_id,
+        wake_wait=opts.wake_wait,
+        annotations=notes,
+        events=opts.events,
     )
     _finish(session, report, opts.output, report.exit_code)
 
@@ -242,8 +255,15 @@ def _manual(
     for ns in plan.namespaces:
         if ns.reason is Reason.EXCLUDED:
             logger.warning("%s is excluded: left alone %s", ns.namespace, ns.message)
-    report = session.execute(
-        plan, dry_run=opts.dry_run, run_id=run_id, annotations=notes, events=opts.events
+    forced = dict.fromkeys(names, want)
+    report = session.converge(
+        plan,
+        lambda now, at, only: session.plan(now, overrides=forced, only=only, at=at),
+        dry_run=opts.dry_run,
+        run_id=run_id,
+        wake_wait=opts.wake_wait,
+        annotations=notes,
+        events=opts.events,
     )
     if warn:  # the next scheduled run, once this command's annotations are written
         _warn_schedule_differs(session, with_annotations(state, notes), names, want=want)

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from nsshutdown import constants as c
 from nsshutdown.kinds import registry
-from nsshutdown.model import Action, ActionType, Desired, SkipReason, Workload
+from nsshutdown.model import Action, ActionType, Desired, Plan, SkipReason, Workload
 from nsshutdown.timeutil import format_duration, parse_timestamp
 
 #: The highest ``nsshutdown.io/wake-tier`` accepted; anything else is ignored (the kind's tier).
@@ -87,6 +87,15 @@ def gate(
         else:
             out.append(action)
     return tuple(out)
+
+
+def waiting(plan: Plan) -> list[str]:
+    """Namespaces of ``plan`` with a restore held back for a lower wake-up tier."""
+    return [
+        ns.namespace
+        for ns in plan.namespaces
+        if any(a.reason is SkipReason.WAITING_FOR_TIER for a in ns.actions)
+    ]
 
 
 def _settling(workload: Workload, timeout: timedelta, now: datetime) -> bool:

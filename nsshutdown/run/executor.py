@@ -22,7 +22,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from nsshutdown.errors import ApiError, CircuitOpenError, ConflictError, NotFoundError
@@ -92,6 +92,38 @@ def execute(
         circuit_open=run.circuit_open.is_set() or cluster.circuit_open,
         api_requests=cluster.api_requests,
     )
+
+
+def merge_reports(first: RunReport, later: RunReport) -> RunReport:
+    """One report for a command that converged twice (a later wake-up tier in the same command):
+    for each namespace ``later`` converged again, its results replace ``first``'s for the same
+    workloads; a namespace failed in either failed."""
+    again = {ns.plan.namespace: ns for ns in later.namespaces}
+    merged = tuple(_merged(ns, again[ns.plan.namespace]) if ns.plan.namespace in again else ns
+                   for ns in first.namespaces)  # fmt: skip
+    holdings = holdings_from_workloads(w for ns in merged for w in workloads_after(ns))
+    return replace(
+        first,
+        finished=later.finished,
+        namespaces=merged,
+        holdings=holdings,
+        circuit_open=first.circuit_open or later.circuit_open,
+        api_requests=later.api_requests,
+    )
+
+
+def _merged(first: NamespaceReport, later: NamespaceReport) -> NamespaceReport:
+    redone = {r.action.ref for r in later.results}
+    results = (*(r for r in first.results if r.action.ref not in redone), *later.results)
+    statuses = {first.status, later.status}
+    if NamespaceStatus.FAILED in statuses:
+        status = NamespaceStatus.FAILED
+    elif NamespaceStatus.CONVERGED in statuses:
+        status = NamespaceStatus.CONVERGED
+    else:
+        status = later.status
+    error = "; ".join(e for e in (first.error, later.error) if e)
+    return NamespaceReport(later.plan, status, results, error)
 
 
 @dataclass

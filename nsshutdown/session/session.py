@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,9 +20,9 @@ from nsshutdown import constants as c
 from nsshutdown.errors import ConfigError, NotFoundError, UsageError
 from nsshutdown.kube.resilience import Limits
 from nsshutdown.model import ClusterState, Desired, Namespace, Plan
-from nsshutdown.plan import planner
+from nsshutdown.plan import planner, tiers
 from nsshutdown.run.cluster import Cluster
-from nsshutdown.run.executor import NamespaceAnnotations, execute
+from nsshutdown.run.executor import NamespaceAnnotations, execute, merge_reports
 from nsshutdown.run.report import DryRun, RunReport
 from nsshutdown.schedule.config import Schedule, load_schedule, load_schedule_text
 from nsshutdown.session.sources import ScheduleSource, parse_configmap_ref
@@ -95,15 +95,54 @@ class Session:
         *,
         overrides: Mapping[str, Desired] | None = None,
         only: Collection[str] | None = None,
+        at: datetime | None = None,
     ) -> Plan:
+        """The plan for ``now`` (``at``: a later pass of the same command)."""
         return planner.plan(
             self.schedule,
             state,
-            self.now,
+            at or self.now,
             own_namespace=self.own_namespace,
             overrides=overrides,
             only=only,
         )
+
+    def converge(
+        self,
+        plan: Plan,
+        replan: Replan,
+        *,
+        dry_run: DryRun,
+        run_id: str,
+        wake_wait: timedelta,
+        annotations: NamespaceAnnotations | None = None,
+        events: bool = False,
+    ) -> RunReport:
+        """Execute ``plan``; then, while a wake-up tier holds restores back and ``wake_wait`` has
+        not passed, look again every few seconds and go on with the namespaces that were waiting.
+
+        Each pass is an ordinary level-triggered run (observe, plan for the time it is now,
+        execute), so stopping at any point loses nothing: the next run goes on from there.
+        """
+        report = self.execute(
+            plan, dry_run=dry_run, run_id=run_id, annotations=annotations, events=events
+        )
+        deadline = _monotonic() + wake_wait.total_seconds()
+        waiting = tiers.waiting(plan)
+        while waiting and dry_run is DryRun.NONE and not report.circuit_open:
+            left = deadline - _monotonic()
+            if left <= 0:
+                break
+            _sleep(min(TIER_POLL_SECONDS, left))
+            plan = replan(self.observe(), self._clock(), waiting)
+            later = self.execute(plan, dry_run=dry_run, run_id=run_id, events=events)
+            report = merge_reports(report, later)
+            waiting = tiers.waiting(plan)
+        if waiting:
+            logger.info(
+                "wake-up tiers still waiting in %s: the next run goes on", ", ".join(waiting)
+            )
+        return report
 
     def execute(
         self,
@@ -126,6 +165,21 @@ class Session:
             started=self.now,
             events=events,
         )
+
+
+#: How often a command waiting on a wake-up tier looks again.
+TIER_POLL_SECONDS = 5.0
+
+#: Plans again, at a later instant, for only the namespaces named (a wake-up tier became ready).
+Replan = Callable[[ClusterState, datetime, Collection[str]], Plan]
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def _monotonic() -> float:
+    return time.monotonic()
 
 
 def open_session(

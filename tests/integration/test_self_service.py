@@ -7,6 +7,8 @@ StatefulSet's status itself, as its controller would once its pods are ready.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -137,7 +139,7 @@ def test_wake_up_tiers_wait_for_the_database_to_report_ready(world: World) -> No
     assert shutdown.code == 0, shutdown.stderr
     assert [a["name"] for a in shutdown.namespace(ns)["actions"]] == ["api", "db"]  # apps first
 
-    first = world.cli("run", "-s", up)
+    first = world.cli("run", "-s", up, "--wake-wait", "0s")  # level-triggered: no waiting
 
     assert first.code == 0, first.stderr
     assert (world.replicas(ns, "db", "StatefulSet"), world.replicas(ns, "api")) == (2, 0)
@@ -145,15 +147,53 @@ def test_wake_up_tiers_wait_for_the_database_to_report_ready(world: World) -> No
     waiting = first.action(ns, "api")
     assert (waiting["action"], waiting["reason"]) == ("skip", "waiting-for-tier")
     assert "StatefulSet db" in waiting["message"]
-    assert world.cli("run", "-s", up).action(ns, "api")["reason"] == "waiting-for-tier"
+    assert world.cli("run", "-s", up, "--wake-wait", "0s").action(ns, "api")["reason"] == (
+        "waiting-for-tier"
+    )
 
     apps = client.AppsV1Api(world.api)  # what the StatefulSet controller writes once pods are ready
     apps.patch_namespaced_stateful_set_status(
         "db", ns, {"status": {"replicas": 2, "readyReplicas": 2, "availableReplicas": 2}}
     )
-    last = world.cli("run", "-s", up)
+    last = world.cli("run", "-s", up, "--wake-wait", "0s")
 
     assert last.code == 0, last.stderr
     assert last.action(ns, "api")["action"] == "restore"
     assert world.replicas(ns, "api") == 3
     assert world.ours(ns, "api") == {}
+
+
+def test_a_command_waits_for_the_database_then_wakes_the_rest_in_the_same_run(world: World) -> None:
+    ns = world.namespace()
+    create_statefulset(world.api, ns, "db", replicas=1)
+    create_deployment(world.api, ns, "api", replicas=2)
+    tiers = "    wakeOrder: suggested\n"
+    down = world.schedule(down=True)
+    down.write_text(down.read_text() + tiers)
+    assert world.cli("run", "-s", down).code == 0
+    apps = client.AppsV1Api(world.api)
+
+    def controller() -> None:  # the StatefulSet's pods become ready a little after the restore
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            sts = apps.read_namespaced_stateful_set("db", ns)
+            if sts.spec.replicas == 1:
+                time.sleep(1)
+                body = {"status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1}}
+                apps.patch_namespaced_stateful_set_status("db", ns, body)
+                return
+            time.sleep(0.2)
+
+    ready = threading.Thread(target=controller)
+    ready.start()
+    started = time.monotonic()
+    woke = world.cli("restore", ns, "-s", down, "--wake-wait", "1m")
+    took = time.monotonic() - started
+    ready.join()
+
+    assert woke.code == 0, woke.stderr
+    assert (world.replicas(ns, "db", "StatefulSet"), world.replicas(ns, "api")) == (1, 2)
+    assert {a["name"]: a["action"] for a in woke.namespace(ns)["actions"]} == {
+        "db": "restore", "api": "restore",
+    }  # fmt: skip
+    assert took < 60  # it went on once the database was ready, before --wake-wait ran out
