@@ -1,36 +1,82 @@
-"""The ``nsshutdown`` console script: the Typer app with every command module registered."""
+"""The ``nsshutdown`` console script: the Typer app, with each command's module loaded on demand.
+
+Importing a command module registers its commands on the app. A command line loads only the
+module of its command (:data:`COMMAND_MODULES`): ``validate`` in a CI pipeline does not pay for
+the imports of ``run`` (the cluster session, the metrics client). With no command (``--help``),
+or one not in the table, every module is loaded, so the help lists every command and a command
+missing from the table still runs. ``app``, imported from here, is the app with every command.
+"""
 
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any, Final
 
 import typer
 
-from nsshutdown import __version__
-
-# Importing a command module registers its commands on the app. No guard: a broken import must
-# fail loudly here, never silently drop `run` from the CronJob's command line.
-from nsshutdown.cli import (
-    converge,  # noqa: F401 - registers run, shutdown, restore, wake and status
-    offline,  # noqa: F401 - registers validate and plan
-    preflight,  # noqa: F401 - registers check
-)
-from nsshutdown.cli.app import app, error_document
+from nsshutdown.cli.app import app as _app
+from nsshutdown.cli.app import error_document
 from nsshutdown.errors import ExitCode, UsageError
+
+#: command -> the module of ``nsshutdown.cli`` that registers it. No guard around the import: a
+#: broken module must fail its commands loudly, never let ``run`` vanish from the command line.
+COMMAND_MODULES: Final = {
+    "run": "converge",
+    "shutdown": "converge",
+    "restore": "converge",
+    "resume": "converge",
+    "wake": "converge",
+    "status": "converge",
+    "validate": "offline",
+    "plan": "offline",
+    "check": "preflight",
+}
+
+
+def load_commands(argv: list[str]) -> None:
+    """Register the commands ``argv`` can reach: its command's module, or every module."""
+    for module in dict.fromkeys(_modules_for(argv)):
+        importlib.import_module(f"nsshutdown.cli.{module}")
+
+
+def _modules_for(argv: list[str]) -> list[str]:
+    # The root takes only flags (--help, --version): the first other word is the command.
+    leading, command = [], None
+    for arg in argv:
+        if arg.startswith("-"):
+            leading.append(arg)
+            continue
+        command = arg
+        break
+    if command is None and leading and all(arg == "--version" for arg in leading):
+        return []  # prints the version: no command needed
+    if command in COMMAND_MODULES and not set(leading) - {"--version"}:
+        return [COMMAND_MODULES[command]]
+    return list(COMMAND_MODULES.values())
+
+
+def __getattr__(name: str) -> Any:
+    # `from nsshutdown.cli.main import app` (tests, the docs' CLI reference): every command
+    if name == "app":
+        load_commands([])
+        return _app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _print_version(ctx: typer.Context, value: bool) -> None:
     # Only the flag itself: an NSSHUTDOWN_VERSION variable (say, an image tag) must not hijack runs.
     source = ctx.get_parameter_source("version")
     if value and source is not None and source.name == "COMMANDLINE":
+        from nsshutdown import __version__  # noqa: PLC0415 - reads the package metadata
+
         typer.echo(f"nsshutdown {__version__}")
         raise typer.Exit
 
 
-@app.callback()
+@_app.callback()
 def _root(
     version: Annotated[
         bool,
@@ -43,12 +89,14 @@ def _root(
 
 
 def main() -> None:
+    args = sys.argv[1:]
+    load_commands(args)
     # A run builds tens of thousands of small objects that live until it ends. Left at its
     # defaults, the cyclic collector rescans them, and every imported module, again and again
     # while lists are decoded: freeze what the imports made and collect far less often.
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
-    sys.exit(run_cli())
+    sys.exit(run_cli(args))
 
 
 def run_cli(argv: list[str] | None = None) -> int:
@@ -57,15 +105,17 @@ def run_cli(argv: list[str] | None = None) -> int:
     Click (which Typer vendors) exits 2 on a usage error, which this tool's contract reserves for
     "partial": an unknown flag, a bad value or a missing file is bad input, exit 1, on one line.
     """
+    args = sys.argv[1:] if argv is None else argv
+    load_commands(args)
     try:
-        result = app(args=argv, standalone_mode=False)
+        result = _app(args=args, standalone_mode=False)
     except typer.Abort:
         print("interrupted", file=sys.stderr)  # noqa: T201 - the CLI's user-facing channel
         return int(ExitCode.INTERNAL)
     except Exception as err:
         if not _is_click_error(err):
             raise
-        return _usage_error(err, sys.argv[1:] if argv is None else argv)
+        return _usage_error(err, args)
     return result if isinstance(result, int) else int(ExitCode.OK)
 
 

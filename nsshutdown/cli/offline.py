@@ -16,11 +16,10 @@ import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 
 from nsshutdown import constants as c
 from nsshutdown.cli.app import app, handle_errors
@@ -39,6 +38,9 @@ from nsshutdown.session.sources import ScheduleSource
 from nsshutdown.timeutil import EARLIEST, LATEST, format_duration, in_range
 from nsshutdown.views import plan as render
 from nsshutdown.views import week as week_view
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 logger = logging.getLogger(__name__)
 
@@ -176,9 +178,8 @@ def plan(
         schedule, own = opened.schedule, opened.own_namespace
         state = opened.observe()
     when = parse_at(at, now=now, zone=ZoneInfo(schedule.defaults.timezone))
-    console = Console(highlight=False)
     if show_week:
-        _print_week(schedule, state, at=when, output=output, console=console)
+        _print_week(schedule, state, at=when, output=output)
         return
     if only:
         missing = sorted(set(only) - {ns.name for ns in state.namespaces})
@@ -188,12 +189,17 @@ def plan(
     if output is OutputFormat.JSON:
         typer.echo(render.plan_to_json(result, schedule))
     else:
-        render.render_text(result, schedule, console)
+        render.render_text(result, schedule, _console())
 
 
-def _print_week(
-    schedule: Schedule, state: ClusterState, *, at: datetime, output: Output, console: Console
-) -> None:
+def _console() -> Console:
+    # rich only to print for people: validate and --output json never load it
+    from rich.console import Console  # noqa: PLC0415
+
+    return Console(highlight=False)
+
+
+def _print_week(schedule: Schedule, state: ClusterState, *, at: datetime, output: Output) -> None:
     zone = ZoneInfo(schedule.defaults.timezone)
     start, end = week.week_bounds(at, zone)
     rows = week.week_rows(schedule, state.namespaces, start=start, end=end)
@@ -202,7 +208,7 @@ def _print_week(
             json.dumps(week_view.week_to_dict(rows, start=start, end=end, zone=zone), indent=2)
         )
     else:
-        week_view.render_week(rows, start=start, zone=zone, console=console)
+        week_view.render_week(rows, start=start, zone=zone, console=_console())
 
 
 def build_offline_state(namespace_args: list[str]) -> ClusterState:

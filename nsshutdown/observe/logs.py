@@ -25,9 +25,6 @@ from datetime import UTC, datetime
 from enum import Enum, StrEnum
 from typing import Any, Final, TextIO
 
-from rich.console import Console
-from rich.logging import RichHandler
-
 from nsshutdown.kinds.registry import describe
 from nsshutdown.model import ActionType
 from nsshutdown.run.report import ActionResult, Outcome, RunReport
@@ -189,6 +186,10 @@ def configure(
         handler = logging.StreamHandler(stream)
         handler.setFormatter(JsonFormatter(run_id))
     else:
+        # rich only for people at a terminal: a CronJob logs JSON and never imports it
+        from rich.console import Console  # noqa: PLC0415
+        from rich.logging import RichHandler  # noqa: PLC0415
+
         console = Console(file=stream, soft_wrap=True)
         handler = RichHandler(console=console, show_path=False, markup=False, rich_tracebacks=False)
         handler.setFormatter(TextFormatter())

@@ -29,9 +29,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final
-
-from prometheus_client import CollectorRegistry, Gauge
+from typing import TYPE_CHECKING, Final
 
 from nsshutdown.errors import ExitCode
 from nsshutdown.model import ActionType, Kind, Namespace
@@ -42,6 +40,9 @@ from nsshutdown.observe.savings import Prices, hourly_cost
 from nsshutdown.observe.transitions import next_transitions, teams
 from nsshutdown.run.holdings import DONE_OUTCOMES
 from nsshutdown.run.report import RunReport
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry, Gauge
 
 __all__ = [
     "JOB",
@@ -179,6 +180,9 @@ def build_registry(
     ``nsshutdown_last_success_timestamp_seconds`` is registered only when the run succeeded.
     ``team_of`` maps a namespace to its team (the ``team`` label of the next-transition gauge).
     """
+    # the client is imported only when there are metrics to push, never by offline commands
+    from prometheus_client import CollectorRegistry, Gauge  # noqa: PLC0415
+
     registry = CollectorRegistry(auto_describe=True)
     gauges = {
         spec.name: Gauge(spec.name, spec.help, spec.labels, registry=registry)

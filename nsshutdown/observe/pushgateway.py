@@ -18,9 +18,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from prometheus_client import CollectorRegistry, push_to_gateway, pushadd_to_gateway
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ def push(
     ``replace=True`` is ``push`` (PUT: replaces the whole group). Returns False on any failure,
     after one warning line. Never raises.
     """
+    from prometheus_client import push_to_gateway, pushadd_to_gateway  # noqa: PLC0415 - see metrics
+
     method = "PUT" if replace else "POST"
     send = push_to_gateway if replace else pushadd_to_gateway
     where = {"pushgateway": url, "method": method, "grouping": dict(grouping or {})}

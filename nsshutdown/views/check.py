@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from nsshutdown.errors import ExitCode
 from nsshutdown.session.check import CheckResult, Status
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _STYLES = {
     Status.PASS: ("ok", "green"),
@@ -37,6 +35,10 @@ def check_to_json(results: list[CheckResult], code: ExitCode) -> dict[str, Any]:
 
 
 def render_checks(results: list[CheckResult], code: ExitCode, console: Console) -> None:
+    from rich import box  # noqa: PLC0415 - rich only when printing (views/tables.py)
+    from rich.table import Table  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
+
     table = Table(box=box.SIMPLE, show_edge=False)
     for column in ("check", "subject", "result", "detail"):
         table.add_column(column, overflow="fold")

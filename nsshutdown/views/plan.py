@@ -21,17 +21,17 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from rich.console import Console
-from rich.markup import escape
 
 from nsshutdown.kinds.registry import mechanism
 from nsshutdown.model import Action, ActionType, NamespacePlan, Plan, Transition
 from nsshutdown.schedule.config import Schedule
 from nsshutdown.timeutil import format_duration
-from nsshutdown.views.tables import print_table
+from nsshutdown.views.tables import escape, print_table
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _STYLES = {"down": "bold blue", "up": "green"}
 

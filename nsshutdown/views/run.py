@@ -21,17 +21,17 @@ import json
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from nsshutdown.kinds.registry import describe
 from nsshutdown.model import ActionType, Plan
 from nsshutdown.run.report import Holding, NamespaceReport, NamespaceStatus, Outcome, RunReport
 from nsshutdown.schedule.config import Schedule
 from nsshutdown.views.plan import plan_to_dict
-from nsshutdown.views.tables import print_table
+from nsshutdown.views.tables import escape, print_table
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _STATUS_STYLE = {
     NamespaceStatus.CONVERGED: "green",

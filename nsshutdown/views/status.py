@@ -20,10 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from nsshutdown import constants as c
 from nsshutdown.model import (
@@ -43,7 +40,10 @@ from nsshutdown.run.report import Holding, NamespaceReport, NamespaceStatus
 from nsshutdown.schedule.config import Schedule
 from nsshutdown.timeutil import parse_timestamp
 from nsshutdown.views.plan import format_time, zone_of
-from nsshutdown.views.tables import print_table
+from nsshutdown.views.tables import escape, print_table
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """Tables that never cut a value: side by side when they fit the terminal, stacked when not.
 
+rich is imported when something is printed, never when a view module is imported: ``validate``
+and every ``--output json`` run print no table and do not pay for it.
+
 A namespace name cut to ``kube-no…`` or a count cut to ``4 shutdo`` is worse than no table: every
 cell is printed whole. When the columns do not fit the console's width (80 columns, a pipe, a
 narrow pane), each row is printed as a block, one ``header: value`` line per column, the way
@@ -9,10 +12,10 @@ narrow pane), each row is printed as a block, one ``header: value`` line per col
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: Spaces between two columns (rich's default padding, one on each side).
 _GAP = 2
@@ -20,6 +23,9 @@ _GAP = 2
 
 def print_table(console: Console, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """Print ``rows`` (rich markup allowed in cells) under ``headers``, every value whole."""
+    from rich.table import Table  # noqa: PLC0415 - see the module's docstring
+    from rich.text import Text  # noqa: PLC0415
+
     widths = [
         max(len(header), *(Text.from_markup(row[i]).cell_len for row in rows))
         for i, header in enumerate(headers)
@@ -36,3 +42,10 @@ def print_table(console: Console, headers: Sequence[str], rows: Sequence[Sequenc
         console.print(Text.from_markup(row[0], style="bold"))
         for header, cell in zip(headers[1:], row[1:], strict=True):
             console.print(Text.assemble(f"  {header.lower()}: ", Text.from_markup(cell)))
+
+
+def escape(text: str) -> str:
+    """``text`` with its rich markup escaped, to print a value as it is."""
+    from rich.markup import escape as rich_escape  # noqa: PLC0415 - see the module's docstring
+
+    return rich_escape(text)

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from nsshutdown.model import Desired
 from nsshutdown.plan.week import DAYS, Segment, WeekRow, day_bounds
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
 
 # Glyphs differ as well as colours, so the picture survives a terminal without colour.
 _DOWN, _UP, _MIXED = ("█", "bold blue"), ("░", "green"), ("▒", "yellow")
@@ -51,6 +51,9 @@ def week_to_dict(
 def render_week(
     rows: Sequence[WeekRow], *, start: datetime, zone: ZoneInfo, console: Console
 ) -> None:
+    from rich.table import Table  # noqa: PLC0415 - rich only when printing (views/tables.py)
+    from rich.text import Text  # noqa: PLC0415
+
     first_day = start.astimezone(zone).date()
     days = [first_day + timedelta(days=i) for i in range(DAYS)]
     # Names are never cut: the days share what the widest name leaves, down to 4 blocks a day.
@@ -102,6 +105,8 @@ def _ticks(slots: int) -> str:
 def _day_cells(segments: Sequence[Segment], bounds: tuple[datetime, datetime], slots: int) -> Text:
     # Slots split the real length of the day (23 or 25 hours on a clock change) evenly, so every
     # day is drawn the same width.
+    from rich.text import Text  # noqa: PLC0415 - rich only when printing (views/tables.py)
+
     day_start, day_end = bounds
     size = (day_end - day_start) / slots
     cells = Text()

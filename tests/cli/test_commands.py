@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import typer
 
 from nsshutdown import cli
@@ -31,9 +32,30 @@ def test_the_full_command_list_is_registered() -> None:
     assert set(group.commands) == COMMANDS  # type: ignore[attr-defined]
 
 
-def test_a_broken_command_module_fails_the_import_instead_of_dropping_commands() -> None:
+def test_each_command_loads_the_module_that_registers_it() -> None:
+    # `nsshutdown CMD` imports only COMMAND_MODULES[CMD]: a wrong entry would run without CMD
+    from nsshutdown.cli.main import COMMAND_MODULES, app
+
+    registered = {
+        info.name or info.callback.__name__.replace("_", "-"): info.callback.__module__
+        for info in app.registered_commands
+        if info.callback is not None
+    }
+    expected = {name: f"nsshutdown.cli.{module}" for name, module in COMMAND_MODULES.items()}
+    assert registered == expected
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["run", "--dry-run"], ["--help"], ["no-such-command"]],
+    ids=["its-command", "help", "unknown-command"],
+)
+def test_a_broken_command_module_fails_loudly_instead_of_dropping_commands(
+    argv: list[str],
+) -> None:
     # A fresh interpreter where importing the converge commands raises, as a broken dependency
-    # would: `nsshutdown` must fail at start-up, never come up without `run`.
+    # would: `nsshutdown run` (and the help, which lists every command) must fail, never come up
+    # without `run`.
     script = textwrap.dedent(
         """
         import importlib.abc, sys
@@ -45,11 +67,12 @@ def test_a_broken_command_module_fails_the_import_instead_of_dropping_commands()
                 return None
 
         sys.meta_path.insert(0, Broken())
-        import nsshutdown.cli.main
+        from nsshutdown.cli.main import run_cli
+        run_cli(sys.argv[1:])
         """
     )
     proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+        [sys.executable, "-c", script, *argv], capture_output=True, text=True, check=False
     )
     assert proc.returncode != 0
     assert "simulated broken dependency" in proc.stderr

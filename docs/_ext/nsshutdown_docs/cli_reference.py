@@ -18,7 +18,7 @@ import typer.main
 
 from nsshutdown_docs import markup
 
-#: The module that registers every command on ``nsshutdown.cli.app.app``.
+#: The module whose ``app`` is the Typer application with every command registered.
 CLI_MODULE = "nsshutdown.cli.main"
 PROGRAM = "nsshutdown"
 
@@ -82,9 +82,8 @@ class CommandDoc:
 
 
 def load_command() -> Any:
-    """The Click command behind ``nsshutdown``; importing the CLI module registers every command."""
-    importlib.import_module(CLI_MODULE)
-    return typer.main.get_command(importlib.import_module("nsshutdown.cli.app").app)
+    """The Click command behind ``nsshutdown``: the CLI module's ``app`` has every command."""
+    return typer.main.get_command(importlib.import_module(CLI_MODULE).app)
 
 
 def collect(command: Any | None = None, *, program: str = PROGRAM) -> CommandDoc:

@@ -1,0 +1,95 @@
+"""Offline commands import only what they use (docs/performance.md, "Start-up").
+
+Each command line runs in a fresh interpreter, as ``nsshutdown`` would, and the test lists the
+modules it left loaded. These are the imports that were cut from start-up; one coming back (a
+top-level ``import rich`` in a view, ``prometheus_client`` in an observe module, ``run``'s
+command module loaded for ``validate``) fails here, with its name, instead of slowing every CI
+pipeline that validates a schedule. Timing is measured by ``python -m bench.startup``, never here.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+
+#: Never needed without a cluster: the Kubernetes client and its HTTP stack, the metrics client.
+CLUSTER_AND_METRICS = ("kubernetes", "urllib3", "prometheus_client")
+#: Not needed by a command that prints no table: rich, and the other commands' modules.
+NOT_FOR_VALIDATE = (
+    *CLUSTER_AND_METRICS,
+    "rich",
+    "nsshutdown.cli.converge",
+    "nsshutdown.cli.preflight",
+    "nsshutdown.observe.metrics",
+    "nsshutdown.observe.pushgateway",
+)
+#: ``--version`` needs the app and the package's metadata: no schedule, no model, no view.
+NOT_FOR_VERSION = (*NOT_FOR_VALIDATE, "pydantic", "yaml", "croniter", "nsshutdown.schedule")
+
+_SCRIPT = """
+import contextlib, io, json, sys
+from nsshutdown.cli.main import run_cli
+with contextlib.redirect_stdout(io.StringIO()):
+    code = run_cli(sys.argv[1:])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def _loaded(argv: list[str]) -> list[str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)},  # no NSSHUTDOWN_* from the caller
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.splitlines()[-1])
+    assert result["code"] == 0, proc.stderr
+    return list(result["modules"])
+
+
+def _offending(modules: list[str], forbidden: tuple[str, ...]) -> list[str]:
+    return [m for m in modules if any(m == f or m.startswith(f + ".") for f in forbidden)]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_validate_loads_no_cluster_metrics_or_table_code(
+    example: pathlib.Path, output: str
+) -> None:
+    loaded = _loaded(["validate", "--schedule", str(example), "--output", output])
+    assert _offending(loaded, NOT_FOR_VALIDATE) == []
+
+
+def test_plan_offline_as_json_loads_no_cluster_metrics_or_table_code() -> None:
+    argv = ["plan", "--schedule", str(ROOT / "examples" / "nights-and-weekends.yaml")]
+    argv += ["--namespace", "dev-a=env=dev", "--at", "2026-11-26T21:00:00+01:00", "-o", "json"]
+    assert _offending(_loaded(argv), NOT_FOR_VALIDATE) == []
+
+
+def test_plan_offline_as_text_loads_no_cluster_or_metrics_code() -> None:
+    argv = ["plan", "--schedule", str(ROOT / "examples" / "nights-and-weekends.yaml")]
+    argv += ["--namespace", "dev-a=env=dev", "--at", "2026-11-26T21:00:00+01:00"]
+    loaded = _loaded(argv)
+    assert _offending(loaded, CLUSTER_AND_METRICS) == []
+    assert "rich.console" in loaded  # the table is printed with rich: the check above is real
+
+
+def test_help_loads_no_cluster_or_metrics_client() -> None:
+    # the help lists every command, so every command module loads; their clients do not
+    loaded = _loaded(["--help"])
+    assert _offending(loaded, CLUSTER_AND_METRICS) == []
+    assert "nsshutdown.cli.converge" in loaded
+
+
+def test_version_loads_no_command_at_all() -> None:
+    assert _offending(_loaded(["--version"]), NOT_FOR_VERSION) == []
