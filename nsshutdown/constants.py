@@ -34,9 +34,6 @@ SCALED_TO: Final = PREFIX + "scaled-to"
 SAVED_STATE_KEYS: Final = (ORIGINAL_REPLICAS, ORIGINAL_SUSPEND, ORIGINAL_PAUSED_REPLICAS)
 #: Every key the tool itself writes on a workload (restore deletes all of them).
 OWN_WORKLOAD_KEYS: Final = (*SAVED_STATE_KEYS, SHUTDOWN_AT, SHUTDOWN_BY, SCALED_TO)
-#: Written by a restore that other wake-up tiers wait on: when this workload was brought back.
-#: Kept (it is not saved state) until the next shutdown removes it.
-RESTORED_AT: Final = PREFIX + "restored-at"
 
 #: ``shutdown-by`` value for shutdowns made with ``nsshutdown shutdown``.
 MANUAL: Final = "manual"

@@ -133,8 +133,11 @@ class Workload:
     requests: Resources = Resources()
     scale_target: tuple[str, str] | None = None
     finished: bool = False
-    #: ``status.readyReplicas`` (kinds that report it): what a later wake-up tier waits for.
+    #: ``status.readyReplicas`` (kinds that report it) as of the current spec: what a later wake-up
+    #: tier waits for; ``None`` when no controller reports on it (nothing waits on it then).
     ready: int | None = None
+    #: When this tool last wrote to it (its ``managedFields`` entry): when it was restored.
+    written_at: datetime | None = None
 
     @property
     def kind(self) -> WorkloadKind:
@@ -330,6 +333,7 @@ def apply_patch(workload: Workload, patch: Patch) -> Workload:
         scale_target=workload.scale_target,
         finished=workload.finished,
         ready=workload.ready,
+        written_at=workload.written_at,
     )
 
 

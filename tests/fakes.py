@@ -188,8 +188,12 @@ class FakeCluster:
                 raise ConflictError(f"patch {ref}: 409 object has been modified", status=409)
             self.writes.append(Write(ref, patch, dry_run))
             after = apply_patch(current, patch)
-            if self.ready_at_once and after.replicas is not None:
-                after = dataclasses.replace(after, ready=after.replicas)  # healthy controllers
+            ready = after.replicas if self.ready_at_once else 0  # a controller: at once, or never
+            after = dataclasses.replace(
+                after,
+                ready=None if after.replicas is None else ready,
+                written_at=datetime.now(UTC),  # managedFields: when the tool last wrote to it
+            )
             return after if dry_run else self.put(after)
 
     def annotate_namespace(

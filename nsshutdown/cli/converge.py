@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -268,13 +269,22 @@ def _manual(
     if warn:  # the next scheduled run, once this command's annotations are written
         _warn_schedule_differs(session, with_annotations(state, notes), names, want=want)
     if hold is not None and hold.until is not None and not report.failed_namespaces:
-        _say_until(hold.until, want, [ns for ns in names if ns in notes], opts.output)
+        zone = ZoneInfo(session.schedule.defaults.timezone)
+        shown = _in_the_users_zone(hold.until, zone)
+        _say_until(shown, want, [ns for ns in names if ns in notes], opts.output)
     _finish(session, report, opts.output, report.exit_code)
 
 
+def _in_the_users_zone(until: datetime, zone: ZoneInfo) -> datetime:
+    """``--until`` with an offset of its own is shown in that offset; a ``--for`` (or a UTC
+    time) in the schedule's zone (``defaults.timezone``)."""
+    offset = until.utcoffset()
+    return until if offset else until.astimezone(zone)
+
+
 def _say_until(until: datetime, want: Desired, names: list[str], output: OutputFormat) -> None:
-    """Tell when the hold ends, in local time and as a delay: the first thing people ask."""
-    when = until.astimezone().strftime("%a %d %b %H:%M %Z")
+    """Tell when the hold ends, in the user's zone and as a delay: the first thing people ask."""
+    when = until.strftime("%a %d %b %H:%M %Z")  # CET, or UTC+01:00 for a bare offset
     left = format_duration(
         timedelta(minutes=round((until - datetime.now(UTC)).total_seconds() / 60))
     )

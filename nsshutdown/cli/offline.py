@@ -28,7 +28,7 @@ from nsshutdown.cli.options import ConfigMapRef, Output, OutputFormat, ScheduleF
 from nsshutdown.errors import ExitCode, UsageError
 from nsshutdown.model import ClusterState, Namespace
 from nsshutdown.plan import planner, week
-from nsshutdown.schedule.config import Rule, Schedule, load_schedule
+from nsshutdown.schedule.config import DEFAULT_WAKE_ORDER, Rule, Schedule, load_schedule
 from nsshutdown.schedule.coverage import Coverage, coverage, coverage_lines, coverage_to_json
 from nsshutdown.schedule.selection import label_key_problem, label_value_problem
 from nsshutdown.schedule.windows import wall_to_instant
@@ -277,8 +277,8 @@ def _describe(rule: Rule) -> list[str]:
     ]
     if rule.down_replicas:
         lines.append(f"  keeps {_count(rule.down_replicas, 'replica')} up while down")
-    if rule.wake_order:
-        tiers = " -> ".join("/".join(tier) for tier in rule.wake_order)
+    if rule.wake_order != DEFAULT_WAKE_ORDER:  # the default goes without saying
+        tiers = " -> ".join("/".join(tier) for tier in rule.wake_order) or "all at once"
         lines.append(
             f"  wakes up in tiers {tiers}, each within {format_duration(rule.wake_timeout)}"
         )

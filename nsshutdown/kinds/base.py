@@ -138,13 +138,9 @@ def parse_count(workload: Workload, key: str, *, allow_empty: bool = False) -> i
     return int(raw)
 
 
-def stamp(workload: Workload, ctx: Context) -> dict[str, str | None]:
-    """``shutdown-at`` and ``shutdown-by``: written with the saved value, in the same patch (which
-    also drops the ``restored-at`` of the last wake-up, when there is one)."""
-    cleared: dict[str, str | None] = (
-        {c.RESTORED_AT: None} if c.RESTORED_AT in workload.annotations else {}
-    )
-    return {c.SHUTDOWN_AT: ctx.now.isoformat(), c.SHUTDOWN_BY: ctx.shutdown_by, **cleared}
+def stamp(ctx: Context) -> dict[str, str | None]:
+    """``shutdown-at`` and ``shutdown-by``: written with the saved value, in the same patch."""
+    return {c.SHUTDOWN_AT: ctx.now.isoformat(), c.SHUTDOWN_BY: ctx.shutdown_by}
 
 
 def down_target(workload: Workload, ctx: Context) -> int:

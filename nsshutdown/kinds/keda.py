@@ -93,7 +93,7 @@ class KedaPause:
         }
         if not held:
             prior = workload.annotations.get(c.KEDA_PAUSED_REPLICAS, "")
-            annotations |= {c.ORIGINAL_PAUSED_REPLICAS: prior, **stamp(workload, ctx)}
+            annotations |= {c.ORIGINAL_PAUSED_REPLICAS: prior, **stamp(ctx)}
         return Action(
             ActionType.SHUTDOWN, workload, FIELD, current, target, Patch(annotations=annotations)
         )

@@ -48,6 +48,20 @@ def _current(workload: Workload) -> int:
     return 1 if workload.replicas is None else workload.replicas
 
 
+def _ready(item: Mapping[str, Any]) -> int | None:
+    """``status.readyReplicas`` as of the current spec: 0 while the controller has not caught up
+    with the last change (``observedGeneration`` behind ``generation``), ``None`` when no
+    controller has ever reported on it (nothing would ever make it ready: nothing waits on it)."""
+    status = as_mapping(item.get("status"))
+    seen = _as_count(status.get("observedGeneration"))
+    if seen is None:
+        return None
+    generation = _as_count(as_mapping(item.get("metadata")).get("generation"))
+    if generation is not None and seen < generation:
+        return 0
+    return _as_count(status.get("readyReplicas")) or 0
+
+
 def _as_count(raw: Any) -> int | None:
     """``spec.replicas`` as the API returns it; anything that is not a count reads as absent."""
     if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
@@ -67,10 +81,7 @@ class ReplicaCount:
 
     def observe(self, item: Mapping[str, Any]) -> Observed:
         spec = as_mapping(item.get("spec"))
-        status = as_mapping(item.get("status"))
-        return Observed(
-            replicas=_as_count(spec.get("replicas")), ready=_as_count(status.get("readyReplicas"))
-        )
+        return Observed(replicas=_as_count(spec.get("replicas")), ready=_ready(item))
 
     def pod_spec(self, spec: Mapping[str, Any]) -> Mapping[str, Any] | None:
         return pod_template_spec(spec)
@@ -95,7 +106,7 @@ class ReplicaCount:
             return skip(workload, SkipReason.GRACE_PERIOD)
         annotations = record_target(workload, target)
         if saved is None:
-            annotations |= {c.ORIGINAL_REPLICAS: str(current), **stamp(workload, ctx)}
+            annotations |= {c.ORIGINAL_REPLICAS: str(current), **stamp(ctx)}
         return Action(
             ActionType.SHUTDOWN, workload, FIELD, current, target,
             Patch(replicas=target, annotations=annotations),
@@ -123,8 +134,8 @@ class ReplicaCount:
         return _current(workload) > floor
 
     def is_ready(self, workload: Workload) -> bool:
-        """``status.readyReplicas`` has reached ``spec.replicas`` (absent: none ready)."""
-        return (workload.ready or 0) >= _current(workload)
+        """``status.readyReplicas`` reached ``spec.replicas``, or no controller reports on it."""
+        return workload.ready is None or workload.ready >= _current(workload)
 
     def change(self, before: FieldValue, after: FieldValue) -> str:
         return f"replicas {before} → {after}" if before != after else f"replicas kept at {after}"

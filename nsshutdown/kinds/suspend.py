@@ -92,7 +92,7 @@ class Suspend:
             return skip(workload, SkipReason.FINISHED)
         if not held and too_young(workload, ctx):
             return skip(workload, SkipReason.GRACE_PERIOD)
-        annotations = {} if held else {c.ORIGINAL_SUSPEND: "false", **stamp(workload, ctx)}
+        annotations = {} if held else {c.ORIGINAL_SUSPEND: "false", **stamp(ctx)}
         return Action(
             ActionType.SHUTDOWN, workload, FIELD, False, True,
             Patch(suspend=True, annotations=annotations),

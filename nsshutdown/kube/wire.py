@@ -62,6 +62,28 @@ def _created(meta: Mapping[str, Any]) -> datetime:
     return created if created.tzinfo is not None else created.replace(tzinfo=UTC)
 
 
+def _written_at(meta: Mapping[str, Any]) -> datetime | None:
+    """The time of this tool's last write, from its ``managedFields`` entries (``None``: none)."""
+    entries = meta.get("managedFields")
+    times = []
+    for raw in entries if isinstance(entries, list) else ():
+        entry = as_mapping(raw)
+        if entry.get("manager") == c.FIELD_MANAGER:
+            at = _timestamp(entry.get("time"))
+            times += [at] if at is not None else []
+    return max(times, default=None)
+
+
+def _timestamp(raw: Any) -> datetime | None:
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 def parse_workload(kind: WorkloadKind, item: Mapping[str, Any]) -> Workload:
     """One list item (or GET/PATCH response) of ``kind`` as a :class:`Workload`."""
     meta = as_mapping(item.get("metadata"))
@@ -79,6 +101,7 @@ def parse_workload(kind: WorkloadKind, item: Mapping[str, Any]) -> Workload:
         scale_target=observed.scale_target,
         finished=observed.finished,
         ready=observed.ready,
+        written_at=_written_at(meta),
     )
 
 

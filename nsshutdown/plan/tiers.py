@@ -1,17 +1,21 @@
 """Wake-up tiers: databases come back before the apps that need them, and stop after them.
 
 A namespace's workloads fall into tiers: its ``nsshutdown.io/wake-tier`` annotation (0-99) when it
-has a valid one, else the position of its kind in the schedule's ``wakeOrder`` (``suggested``:
+has a valid one, else the position of its kind in the schedule's ``wakeOrder`` (by default
 StatefulSets 0; Deployments, Rollouts and ScaledObjects 1; CronJobs and Jobs 2); a kind not listed
-comes after all of them. Without ``wakeOrder`` and ``wake-tier`` everything is one tier: no
-waiting. Pure, and level-triggered like the rest of the planner:
+comes after all of them; ``wakeOrder: []`` makes everything one tier. Pure, and level-triggered
+like the rest of the planner:
 
 - **Wake-up:** a run restores tier k only when no lower tier is still *waiting*; a workload is
   waiting while this run restores it, or while it was restored less than ``wakeTimeout`` ago and
-  is not ready yet (:meth:`~nsshutdown.kinds.base.Mechanism.is_ready`). A restore that others wait
-  on writes ``nsshutdown.io/restored-at`` in its one patch, so the timeout needs no memory between
-  runs. The restores it defers are SKIPs with reason ``waiting-for-tier`` that say what they wait
-  for; a missed run heals (the next one sees where things are); no run waits.
+  is not ready yet (:meth:`~nsshutdown.kinds.base.Mechanism.is_ready`). A workload whose
+  readiness no controller reports (no ``status.observedGeneration``, or a kind without ready
+  replicas, such as a CronJob) is never waited for: nothing would ever say it is ready. When it
+  was restored is the time of the tool's last write to it (its ``managedFields`` entry, field
+  manager ``nsshutdown``), so the timeout needs no memory between runs and leaves nothing on the
+  object. The restores it defers are SKIPs with reason ``waiting-for-tier`` that say what they
+  wait for; a missed run heals (the next one sees where things are). A command may look again
+  within ``--wake-wait`` (see the session), never longer.
 - **Shutdown:** within a run, the highest tier goes first (CronJobs, then Deployments, then
   StatefulSets). Stopping needs nothing else to be ready, so shutdowns are never deferred.
 
@@ -22,13 +26,13 @@ restore cannot be decided (a corrupt annotation), never blocks a tier.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from nsshutdown import constants as c
 from nsshutdown.kinds import registry
 from nsshutdown.model import Action, ActionType, Desired, Plan, SkipReason, Workload
-from nsshutdown.timeutil import format_duration, parse_timestamp
+from nsshutdown.plan.holds import is_held
+from nsshutdown.timeutil import format_duration
 
 #: The highest ``nsshutdown.io/wake-tier`` accepted; anything else is ignored (the kind's tier).
 MAX_TIER = 99
@@ -69,24 +73,18 @@ def gate(
     restoring = {a.ref for a in actions if a.type is ActionType.RESTORE}
     waiting: dict[int, list[Workload]] = {}
     for workload in workloads:
-        if workload.ref in restoring or _settling(workload, timeout, now):
+        reported = workload.ready is not None  # a controller reports its readiness
+        if (workload.ref in restoring and reported) or _settling(workload, timeout, now):
             waiting.setdefault(tier_of(workload, order), []).append(workload)
     if not waiting:
         return tuple(actions)
     first = min(waiting)
-    later_restores = any(tier > first and any(w.ref in restoring for w in ws)
-                         for tier, ws in waiting.items())  # fmt: skip
-    out = []
-    for action in actions:
-        tier = tier_of(action.workload, order)
-        if action.type is ActionType.RESTORE and tier > first:
-            out.append(_deferred(action, waiting[first], first, timeout, now))
-        elif action.type is ActionType.RESTORE and later_restores and action.patch is not None:
-            stamped = {**action.patch.annotations, c.RESTORED_AT: now.isoformat()}
-            out.append(replace(action, patch=replace(action.patch, annotations=stamped)))
-        else:
-            out.append(action)
-    return tuple(out)
+    return tuple(
+        _deferred(action, waiting[first], first, timeout, now)
+        if action.type is ActionType.RESTORE and tier_of(action.workload, order) > first
+        else action
+        for action in actions
+    )
 
 
 def waiting(plan: Plan) -> list[str]:
@@ -107,13 +105,8 @@ def _settling(workload: Workload, timeout: timedelta, now: datetime) -> bool:
 
 
 def _restored_at(workload: Workload) -> datetime | None:
-    raw = workload.annotations.get(c.RESTORED_AT)
-    if raw is None:
-        return None
-    try:
-        return parse_timestamp(raw)
-    except ValueError:
-        return None  # not ours to trust: waits on nothing
+    """When a run brought it back: the tool's last write to a workload it no longer holds."""
+    return None if is_held(workload) else workload.written_at
 
 
 def _deferred(

@@ -226,7 +226,11 @@ class _Run:
             if isinstance(err, CircuitOpenError):
                 self.circuit_open.set()
             return f"annotating namespace failed: {err}"
-        logger.info("namespace %s: annotations %s", namespace, dict(annotations))
+        said = ", ".join(
+            f"{key} removed" if value is None else f"{key}={value}"
+            for key, value in sorted(annotations.items())
+        )
+        logger.info("namespace %s: %s", namespace, said)
         return ""
 
     def _write(self, action: Action) -> tuple[ActionResult, Applied | None]:

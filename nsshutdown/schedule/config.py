@@ -25,6 +25,7 @@ from nsshutdown.errors import ConfigError
 from nsshutdown.model import CustomKind, Kind, Namespace, WorkloadKind
 from nsshutdown.schedule import sourcemap
 from nsshutdown.schedule.fields import (
+    SUGGESTED_WAKE_ORDER,
     ApiGroup,
     ApiVersion,
     Count,
@@ -51,9 +52,9 @@ DEFAULT_GRACE_PERIOD = timedelta(minutes=15)
 #: The longest ``--for``/``--until`` a manual command may hold a namespace: a forgotten
 #: ``wake --for 400d`` would keep paying for it all year.
 DEFAULT_MAX_HOLD = timedelta(days=7)
-#: Wake-up tiers: off unless a schedule sets ``wakeOrder`` (``suggested``: StatefulSets, then
-#: Deployments, then CronJobs) or a workload its ``wake-tier``. Each tier costs a wake-up a run.
-DEFAULT_WAKE_ORDER: tuple[tuple[str, ...], ...] = ()
+#: Wake-up tiers: StatefulSets, then Deployments (and Rollouts, ScaledObjects), then CronJobs and
+#: Jobs. ``wakeOrder: []`` wakes everything at once.
+DEFAULT_WAKE_ORDER: tuple[tuple[str, ...], ...] = SUGGESTED_WAKE_ORDER
 #: How long a tier may take to become ready (or, going down, to stop) before the next one goes.
 DEFAULT_WAKE_TIMEOUT = timedelta(minutes=10)
 

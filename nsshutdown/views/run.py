@@ -146,6 +146,11 @@ def _summary_line(report: RunReport) -> str:
     failed = len(report.failed_namespaces)
     breaker = "; circuit breaker open: writing stopped" if report.circuit_open else ""
     return (
-        f"{done} changes{mode}, {failed} namespaces failed, {report.errors} errors{breaker}; "
-        f"{report.api_requests} API requests in {report.duration_seconds:.1f} s"
+        f"{_count(done, 'change')}{mode}, {_count(failed, 'namespace')} failed, "
+        f"{_count(report.errors, 'error')}{breaker}; "
+        f"{_count(report.api_requests, 'API request')} in {report.duration_seconds:.1f} s"
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

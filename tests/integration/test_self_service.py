@@ -125,11 +125,21 @@ def test_down_replicas_keeps_n_running_and_restore_gives_back_the_rest(world: Wo
     assert world.ours(ns, "web") == {c.DOWN_REPLICAS: "0"}  # the team's own setting stays
 
 
+def report_status(world: World, namespace: str, name: str, *, ready: int) -> None:
+    """What the StatefulSet controller writes: the generation it has seen and its ready pods."""
+    apps = client.AppsV1Api(world.api)
+    generation = apps.read_namespaced_stateful_set(name, namespace).metadata.generation
+    status = {"observedGeneration": generation, "replicas": ready, "readyReplicas": ready,
+              "availableReplicas": ready}  # fmt: skip
+    apps.patch_namespaced_stateful_set_status(name, namespace, {"status": status})
+
+
 def test_wake_up_tiers_wait_for_the_database_to_report_ready(world: World) -> None:
     ns = world.namespace()
     create_statefulset(world.api, ns, "db", replicas=2)
     create_deployment(world.api, ns, "api", replicas=3)
-    tiers = "    wakeOrder: suggested\n    wakeTimeout: 1h\n"
+    report_status(world, ns, "db", ready=2)
+    tiers = "    wakeTimeout: 1h\n"  # the default wakeOrder: StatefulSets first
     down = world.schedule(down=True)
     down.write_text(down.read_text() + tiers)
     up = world.schedule(down=False, file="up.yaml")
@@ -138,23 +148,22 @@ def test_wake_up_tiers_wait_for_the_database_to_report_ready(world: World) -> No
     shutdown = world.cli("run", "-s", down)
     assert shutdown.code == 0, shutdown.stderr
     assert [a["name"] for a in shutdown.namespace(ns)["actions"]] == ["api", "db"]  # apps first
+    report_status(world, ns, "db", ready=0)
 
     first = world.cli("run", "-s", up, "--wake-wait", "0s")  # level-triggered: no waiting
 
     assert first.code == 0, first.stderr
     assert (world.replicas(ns, "db", "StatefulSet"), world.replicas(ns, "api")) == (2, 0)
-    assert c.RESTORED_AT in world.ours(ns, "db", "StatefulSet")
+    assert world.ours(ns, "db", "StatefulSet") == {}  # nothing left behind for the timeout
     waiting = first.action(ns, "api")
     assert (waiting["action"], waiting["reason"]) == ("skip", "waiting-for-tier")
     assert "StatefulSet db" in waiting["message"]
+    report_status(world, ns, "db", ready=1)  # the new generation seen, one pod of two ready
     assert world.cli("run", "-s", up, "--wake-wait", "0s").action(ns, "api")["reason"] == (
         "waiting-for-tier"
     )
 
-    apps = client.AppsV1Api(world.api)  # what the StatefulSet controller writes once pods are ready
-    apps.patch_namespaced_stateful_set_status(
-        "db", ns, {"status": {"replicas": 2, "readyReplicas": 2, "availableReplicas": 2}}
-    )
+    report_status(world, ns, "db", ready=2)
     last = world.cli("run", "-s", up, "--wake-wait", "0s")
 
     assert last.code == 0, last.stderr
@@ -167,20 +176,18 @@ def test_a_command_waits_for_the_database_then_wakes_the_rest_in_the_same_run(wo
     ns = world.namespace()
     create_statefulset(world.api, ns, "db", replicas=1)
     create_deployment(world.api, ns, "api", replicas=2)
-    tiers = "    wakeOrder: suggested\n"
+    report_status(world, ns, "db", ready=1)
     down = world.schedule(down=True)
-    down.write_text(down.read_text() + tiers)
     assert world.cli("run", "-s", down).code == 0
+    report_status(world, ns, "db", ready=0)
     apps = client.AppsV1Api(world.api)
 
     def controller() -> None:  # the StatefulSet's pods become ready a little after the restore
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            sts = apps.read_namespaced_stateful_set("db", ns)
-            if sts.spec.replicas == 1:
+            if apps.read_namespaced_stateful_set("db", ns).spec.replicas == 1:
                 time.sleep(1)
-                body = {"status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1}}
-                apps.patch_namespaced_stateful_set_status("db", ns, body)
+                report_status(world, ns, "db", ready=1)
                 return
             time.sleep(0.2)
 
@@ -197,3 +204,17 @@ def test_a_command_waits_for_the_database_then_wakes_the_rest_in_the_same_run(wo
         "db": "restore", "api": "restore",
     }  # fmt: skip
     assert took < 60  # it went on once the database was ready, before --wake-wait ran out
+
+
+def test_without_a_controller_nothing_waits(world: World) -> None:
+    """No controller has ever reported on these (no status.observedGeneration): waiting for
+    them could only end at the timeout, so the whole namespace comes back in one pass."""
+    ns = world.namespace()
+    create_statefulset(world.api, ns, "db", replicas=1)
+    create_deployment(world.api, ns, "api", replicas=2)
+    assert world.cli("run", "-s", world.schedule(down=True)).code == 0
+
+    up = world.cli("run", "-s", world.schedule(down=False), "--wake-wait", "0s")
+
+    assert (world.replicas(ns, "db", "StatefulSet"), world.replicas(ns, "api")) == (1, 2)
+    assert {a["action"] for a in up.namespace(ns)["actions"]} == {"restore"}

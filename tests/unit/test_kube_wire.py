@@ -184,3 +184,39 @@ def test_translate_reads_retry_after_and_connection_errors() -> None:
     assert translate(exc, "list").retry_after == 3.0
     refused = translate(ConnectionRefusedError("refused"), "list")
     assert (refused.status, "ConnectionRefusedError" in str(refused)) == (0, True)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "status", "ready"),
+    [
+        ({"generation": 3}, {}, None),  # no controller has ever reported on it
+        ({"generation": 3}, {"observedGeneration": 3, "readyReplicas": 2}, 2),
+        ({"generation": 3}, {"observedGeneration": 3}, 0),  # none ready: the key is left out
+        ({"generation": 4}, {"observedGeneration": 3, "readyReplicas": 2}, 0),  # not caught up
+        ({"generation": 3}, {"observedGeneration": "3", "readyReplicas": 2}, None),  # not ours
+    ],
+    ids=["no-controller", "ready", "none-ready", "stale", "garbage"],
+)
+def test_ready_replicas_count_only_for_the_generation_the_controller_saw(
+    metadata: dict[str, object], status: dict[str, object], ready: int | None
+) -> None:
+    item = {
+        "metadata": {"name": "db", "namespace": "dev-a", **metadata},
+        "spec": {"replicas": 2},
+        "status": status,
+    }
+    assert wire.parse_workload(Kind.STATEFULSET, item).ready == ready
+
+
+def test_written_at_is_the_tools_latest_managed_fields_entry() -> None:
+    fields = [
+        {"manager": "kubectl", "time": "2026-11-27T09:00:00Z"},
+        {"manager": c.FIELD_MANAGER, "time": "2026-11-27T08:00:00Z"},
+        {"manager": c.FIELD_MANAGER, "time": "2026-11-27T08:30:00Z", "subresource": "scale"},
+        {"manager": c.FIELD_MANAGER, "time": 5},
+        "garbage",
+    ]
+    item = {"metadata": {"name": "db", "namespace": "dev-a", "managedFields": fields}}
+    written = wire.parse_workload(Kind.STATEFULSET, item).written_at
+    assert written == datetime(2026, 11, 27, 8, 30, tzinfo=UTC)
+    assert wire.parse_workload(Kind.STATEFULSET, {"metadata": {}}).written_at is None

@@ -298,9 +298,7 @@ def _converge(workloads: Sequence[Workload], at: datetime) -> list[Workload]:
 
 
 def _observable(w: Workload) -> tuple[object, ...]:
-    """What a restore must give back: ``restored-at`` stays until the next shutdown, on purpose."""
-    kept = {k: v for k, v in w.annotations.items() if k != c.RESTORED_AT}
-    return (w.ref, w.replicas, w.suspend, kept)
+    return (w.ref, w.replicas, w.suspend, dict(w.annotations))
 
 
 foreign_annotations = st.dictionaries(
