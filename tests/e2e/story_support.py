@@ -201,6 +201,21 @@ def get(node: LocalNode, workload: Workload) -> dict[str, Any]:
     return result
 
 
+def written_by_tool_at(obj: dict[str, Any]) -> str:
+    """The time of nsshutdown's last write to ``obj`` (its managedFields entry), RFC 3339 UTC."""
+    times = [f["time"] for f in obj["metadata"].get("managedFields") or []
+             if f.get("manager") == "nsshutdown" and f.get("time")]  # fmt: skip
+    return max(times)
+
+
+def ready_since(node: LocalNode, namespace: str, pod: str) -> str:
+    """When ``pod`` last became Ready (its Ready condition's lastTransitionTime), RFC 3339 UTC."""
+    obj = node.kubectl_json("get", "pod", pod, "-n", namespace)
+    (ready,) = [c for c in obj["status"]["conditions"] if c["type"] == "Ready"]
+    assert ready["status"] == "True", obj["status"]
+    return str(ready["lastTransitionTime"])
+
+
 def tool_annotations(obj: dict[str, Any]) -> dict[str, str]:
     annotations = obj["metadata"].get("annotations") or {}
     return {k: v for k, v in annotations.items() if k.startswith(ANNOTATION_PREFIX)}
