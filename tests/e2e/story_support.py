@@ -201,11 +201,15 @@ def get(node: LocalNode, workload: Workload) -> dict[str, Any]:
     return result
 
 
-def written_by_tool_at(obj: dict[str, Any]) -> str:
-    """The time of nsshutdown's last write to ``obj`` (its managedFields entry), RFC 3339 UTC."""
+def written_by_tool_at(node: LocalNode, workload: Workload) -> str:
+    """The time of nsshutdown's last write to it (its managedFields entry), RFC 3339 UTC."""
+    obj = node.kubectl_json(
+        "get", workload.kind.lower(), workload.name, "-n", workload.namespace,
+        "--show-managed-fields",
+    )  # fmt: skip
     times = [f["time"] for f in obj["metadata"].get("managedFields") or []
              if f.get("manager") == "nsshutdown" and f.get("time")]  # fmt: skip
-    return max(times)
+    return str(max(times))
 
 
 def ready_since(node: LocalNode, namespace: str, pod: str) -> str:

@@ -167,7 +167,7 @@ def test_window_opens_then_closes(installed: LocalNode) -> None:
     # (RFC 3339 UTC strings of one format compare as times).
     api, db = (w for w in story.TEAM_WORKLOADS if w.namespace == "dev-a")
     db_ready = story.ready_since(node, "dev-a", f"{db.name}-0")
-    api_restored = story.written_by_tool_at(story.get(node, api))
+    api_restored = story.written_by_tool_at(node, api)
     assert db_ready <= api_restored, (db_ready, api_restored)
     print(f"tiers: db Ready at {db_ready}, api restored at {api_restored}")
     for workload in story.TEAM_WORKLOADS:

@@ -218,3 +218,34 @@ def test_without_a_controller_nothing_waits(world: World) -> None:
 
     assert (world.replicas(ns, "db", "StatefulSet"), world.replicas(ns, "api")) == (1, 2)
     assert {a["action"] for a in up.namespace(ns)["actions"]} == {"restore"}
+
+
+def test_a_database_that_never_gets_ready_holds_the_apps_only_until_the_timeout(
+    world: World,
+) -> None:
+    """The timeout counts from the tool's own write, as the API server records it in
+    managedFields: nothing is written for it."""
+    ns = world.namespace()
+    create_statefulset(world.api, ns, "db", replicas=1)
+    create_deployment(world.api, ns, "api", replicas=2)
+    report_status(world, ns, "db", ready=1)
+    tiers = "    wakeTimeout: 6s\n"
+    down = world.schedule(down=True)
+    down.write_text(down.read_text() + tiers)
+    up = world.schedule(down=False, file="up.yaml")
+    up.write_text(up.read_text() + tiers)
+    assert world.cli("run", "-s", down).code == 0
+    report_status(world, ns, "db", ready=0)
+
+    first = world.cli("run", "-s", up, "--wake-wait", "0s")
+    report_status(world, ns, "db", ready=0)  # its controller sees it, no pod gets ready
+    assert first.action(ns, "api")["reason"] == "waiting-for-tier"
+    still = world.cli("run", "-s", up, "--wake-wait", "0s")  # restored < 6 s ago, not ready
+    assert still.action(ns, "api")["reason"] == "waiting-for-tier"
+    assert "at most" in still.action(ns, "api")["message"]
+    time.sleep(7)  # past the timeout (managedFields times have a resolution of one second)
+    later = world.cli("run", "-s", up, "--wake-wait", "0s")
+
+    assert later.action(ns, "api")["action"] == "restore"
+    assert world.replicas(ns, "api") == 2
+    assert world.ours(ns, "db", "StatefulSet") == {}
