@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--namespaces N] [--per-namespace M] [--profile]``.
+"""``python -m bench [--quick] [--namespaces N] [--per-namespace M] [--steps ...] [--profile]``.
 
 One invocation: start a local API server, seed it, then measure a shutdown run, a no-op run, a
 restore run (each one ``nsshutdown run`` process) and the ceiling (a minimal client in this
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import nsrun, report
-from bench.session import BenchSession
+from bench.session import STEPS, BenchSession
 from devtools.cluster import LocalCluster
 from nsshutdown.kube import Limits
 
@@ -36,6 +36,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--qps", type=float, default=None, help="nsshutdown --qps (its default)")
     parser.add_argument("--burst", type=int, default=None, help="nsshutdown --burst")
     parser.add_argument(
+        "--steps", default=",".join(STEPS[:4]),
+        help="the measured steps, in order, comma-separated, from: " + ", ".join(STEPS)
+        + "; noop-up is a run with nothing to do while every workload is up, without writes "
+        "(the largest sizes: --steps noop-up,shutdown,noop)",
+    )  # fmt: skip
+    parser.add_argument(
         "--profile", action="store_true",
         help="also profile a no-op and a shutdown run (not in the table; with the default "
         "--qps this adds four 10,000-write runs: use --qps 0 at the default size)",
@@ -48,6 +54,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="run the nsshutdown package of this directory (e.g. a patched copy)",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    args.steps = [step.strip() for step in args.steps.split(",") if step.strip()]
+    unknown = sorted(set(args.steps) - set(STEPS))
+    if unknown or not args.steps:
+        parser.error(f"--steps: unknown {', '.join(unknown)}; choose from {', '.join(STEPS)}")
+    if args.profile and args.steps != list(STEPS[:4]):
+        parser.error("--profile needs the default --steps")
     if args.source is not None:
         nsrun.use_source(args.source)
     if args.quick:

@@ -41,6 +41,8 @@ def nsshutdown_page_size() -> int:
 
 PAGE_SIZE = nsshutdown_page_size()
 NOOP_REPEATS = 3
+#: Every step ``--steps`` can name; the first four, in this order, are the default.
+STEPS = ("shutdown", "noop", "restore", "ceiling", "noop-up")
 
 
 class BenchSession:
@@ -63,12 +65,7 @@ class BenchSession:
         seeding = seed.seed(self.api, self.workloads)
         report.say(f"seeded: {seeding}")
         self._warm_up()
-        runs = {
-            "shutdown": self._cli("shutdown", self.open_schedule, expect_down=True),
-            "noop": self._median_of(NOOP_REPEATS, "noop", self.open_schedule),
-            "restore": self._cli("restore", self.closed_schedule, expect_down=False),
-            "ceiling": self._ceiling(),
-        }
+        runs = {step: self._step(step) for step in self.args.steps}
         results = {
             "started": self.now.isoformat(),
             "machine": self._machine(),
@@ -83,6 +80,17 @@ class BenchSession:
         return results
 
     # --- the measured steps --------------------------------------------------------------------
+
+    def _step(self, step: str) -> dict[str, Any]:
+        if step == "shutdown":
+            return self._cli("shutdown", self.open_schedule, expect_down=True)
+        if step == "noop":  # after a shutdown: everything down already
+            return self._median_of(NOOP_REPEATS, "noop", self.open_schedule, expect_down=True)
+        if step == "noop-up":  # before a shutdown: everything up, and the window closed
+            return self._median_of(NOOP_REPEATS, "noop-up", self.closed_schedule, expect_down=False)
+        if step == "restore":
+            return self._cli("restore", self.closed_schedule, expect_down=False)
+        return self._ceiling()
 
     def _measured(self) -> Counter[apimetrics.Key]:
         time.sleep(0.2)  # let the server settle the previous step's counters
@@ -116,10 +124,14 @@ class BenchSession:
         report.say(f"{label}: {entry}")
         return entry
 
-    def _median_of(self, times: int, label: str, schedule: Path) -> dict[str, Any]:
+    def _median_of(
+        self, times: int, label: str, schedule: Path, *, expect_down: bool
+    ) -> dict[str, Any]:
         """A run that changes nothing, repeated: the one with the median wall time, plus all walls
         (a few seconds on a shared 2-core machine are easily disturbed by its neighbours)."""
-        runs = [self._cli(f"{label}-{i + 1}", schedule, expect_down=True) for i in range(times)]
+        runs = [
+            self._cli(f"{label}-{i + 1}", schedule, expect_down=expect_down) for i in range(times)
+        ]
         runs.sort(key=lambda r: r["wall_seconds"])
         median = dict(runs[len(runs) // 2])
         median["wall_seconds_all"] = sorted(r["wall_seconds"] for r in runs)

@@ -6,6 +6,11 @@ process, after one unmeasured run that warms the bytecode and file caches. For e
 median and the fastest wall time, the median CPU time (user + system, from ``wait4``: steadier
 than wall time on a shared machine) and the median peak RSS.
 
+``--source DIR`` measures the ``nsshutdown`` package of another checkout (``git worktree add
+DIR COMMIT``), with that checkout's examples. ``--baseline DIR`` measures two checkouts in
+alternation, run by run, so that both see the same load on a shared machine, and prints them
+side by side: before and after a change.
+
 Then it runs ``python -X importtime -m nsshutdown validate`` the same number of times and prints
 where the import time goes: per top-level package (each module's own time, summed) and the
 modules that cost the most themselves, medians over the runs.
@@ -28,21 +33,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+#: Where ``python -m nsshutdown`` runs by default (the current directory comes first on
+#: ``sys.path``, so the package of the directory it runs in is the one measured).
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 #: The schedule the import-time table uses.
 IMPORT_CASE = ("validate", "--schedule", "examples/nights-and-weekends.yaml")
 
 
-def cases() -> dict[str, list[str]]:
+def cases(root: Path) -> dict[str, list[str]]:
     """Label -> arguments of each offline command measured."""
     found: dict[str, list[str]] = {
         "--version": ["--version"],
         "--help": ["--help"],
     }
-    for path in EXAMPLES:
-        rel = path.relative_to(ROOT).as_posix()
-        found[f"validate {path.name}"] = ["validate", "--schedule", rel]
+    for path in sorted((root / "examples").glob("*.yaml")):
+        found[f"validate {path.name}"] = ["validate", "--schedule", f"examples/{path.name}"]
     found["validate -o json"] = [*IMPORT_CASE, "--output", "json"]
     found["plan --namespace"] = [
         "plan",
@@ -68,96 +73,115 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("NSSHUTDOWN_")}
 
 
-def run_once(python: str, args: list[str], *, extra: tuple[str, ...] = ()) -> tuple[Sample, str]:
-    """One ``python [extra] -m nsshutdown args`` process: its sample and its stderr."""
+def run_once(
+    python: str, root: Path, args: list[str], *, extra: tuple[str, ...] = ()
+) -> tuple[Sample, str]:
+    """One ``python [extra] -m nsshutdown args`` process in ``root``: its sample and stderr.
+
+    ``args == []`` runs the interpreter alone (``python -c pass``)."""
+    command = [python, *extra, "-m", "nsshutdown", *args] if args else [python, "-c", "pass"]
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [python, *extra, "-m", "nsshutdown", *args],
-        cwd=ROOT,
-        env=_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        command, cwd=root, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     stderr = proc.stderr.read() if proc.stderr is not None else ""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise SystemExit(f"nsshutdown {' '.join(args)} exited {proc.returncode}:\n{stderr}")
+        raise SystemExit(f"{' '.join(command)} exited {proc.returncode} in {root}:\n{stderr}")
     cpu = usage.ru_utime + usage.ru_stime
     return Sample(wall=wall, cpu=cpu, rss_mib=usage.ru_maxrss / 1024), stderr
 
 
-def measure(python: str, args: list[str], runs: int) -> list[Sample]:
-    run_once(python, args)  # warm-up: bytecode and page caches
-    return [run_once(python, args)[0] for _ in range(runs)]
-
-
-def import_times(python: str, runs: int) -> dict[str, tuple[float, float]]:
-    """module -> (median self ms, median cumulative ms) under ``-X importtime``."""
-    self_ms: dict[str, list[float]] = defaultdict(list)
-    cumulative_ms: dict[str, list[float]] = defaultdict(list)
-    run_once(python, list(IMPORT_CASE), extra=("-X", "importtime"))
+def measure(python: str, roots: list[Path], args: list[str], runs: int) -> list[list[Sample]]:
+    """``runs`` samples of ``args`` in each root, the roots taking turns run by run."""
+    for root in roots:
+        run_once(python, root, args)  # warm-up: bytecode and page caches
+    samples: list[list[Sample]] = [[] for _ in roots]
     for _ in range(runs):
-        _, stderr = run_once(python, list(IMPORT_CASE), extra=("-X", "importtime"))
-        for line in stderr.splitlines():
-            if not line.startswith("import time:") or "self [us]" in line:
-                continue
-            own, cumulative, name = line.removeprefix("import time:").split("|")
-            self_ms[name.strip()].append(int(own) / 1000)
-            cumulative_ms[name.strip()].append(int(cumulative) / 1000)
-    return {
-        name: (statistics.median(self_ms[name]), statistics.median(cumulative_ms[name]))
-        for name in self_ms
-    }
+        for i, root in enumerate(roots):
+            samples[i].append(run_once(python, root, args)[0])
+    return samples
 
 
-def by_package(times: dict[str, tuple[float, float]]) -> list[tuple[str, float, int]]:
-    """(top-level package, summed self ms, modules), most expensive first."""
+def import_times(python: str, roots: list[Path], runs: int) -> list[dict[str, tuple[float, float]]]:
+    """For each root, module -> (median self ms, median cumulative ms) under ``-X importtime``;
+    the roots take turns run by run, as in :func:`measure`."""
+    self_ms: list[dict[str, list[float]]] = [defaultdict(list) for _ in roots]
+    cumulative_ms: list[dict[str, list[float]]] = [defaultdict(list) for _ in roots]
+    for root in roots:
+        run_once(python, root, list(IMPORT_CASE), extra=("-X", "importtime"))
+    for _ in range(runs):
+        for i, root in enumerate(roots):
+            _, stderr = run_once(python, root, list(IMPORT_CASE), extra=("-X", "importtime"))
+            for line in stderr.splitlines():
+                if not line.startswith("import time:") or "self [us]" in line:
+                    continue
+                own, cumulative, name = line.removeprefix("import time:").split("|")
+                self_ms[i][name.strip()].append(int(own) / 1000)
+                cumulative_ms[i][name.strip()].append(int(cumulative) / 1000)
+    return [
+        {name: (statistics.median(own[name]), statistics.median(cumulative[name])) for name in own}
+        for own, cumulative in zip(self_ms, cumulative_ms, strict=True)
+    ]
+
+
+def by_package(times: dict[str, tuple[float, float]]) -> dict[str, tuple[float, int]]:
+    """top-level package -> (summed self ms, modules), most expensive first."""
     totals: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
     for name, (own, _) in times.items():
         top = name.split(".")[0]
         totals[top] += own
         counts[top] += 1
-    return sorted(((k, v, counts[k]) for k, v in totals.items()), key=lambda row: -row[1])
+    ranked = sorted(totals, key=lambda k: -totals[k])
+    return {k: (totals[k], counts[k]) for k in ranked}
 
 
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def print_commands(results: dict[str, list[Sample]]) -> None:
-    print(_row(["command", "wall s (median)", "wall s (min)", "CPU s", "peak RSS MiB"]))
-    print(_row(["---", "---:", "---:", "---:", "---:"]))
-    for label, samples in results.items():
+def _summary(samples: list[Sample]) -> list[str]:
+    return [
+        f"{statistics.median(s.wall for s in samples):.3f}",
+        f"{min(s.wall for s in samples):.3f}",
+        f"{statistics.median(s.cpu for s in samples):.3f}",
+        f"{statistics.median(s.rss_mib for s in samples):.1f}",
+    ]
+
+
+def print_commands(names: list[str], results: dict[str, list[list[Sample]]]) -> None:
+    columns = ["wall s (median)", "wall s (min)", "CPU s", "peak RSS MiB"]
+    head = ["command"] + [f"{c}, {n}" if len(names) > 1 else c for n in names for c in columns]
+    print(_row(head))
+    print(_row(["---"] + ["---:"] * (len(head) - 1)))
+    for label, per_root in results.items():
+        print(_row([f"`{label}`"] + [cell for samples in per_root for cell in _summary(samples)]))
+
+
+def print_imports(names: list[str], times: list[dict[str, tuple[float, float]]], top: int) -> None:
+    for name, found in zip(names, times, strict=True):
+        total = sum(own for own, _ in found.values())
         print(
-            _row(
-                [
-                    f"`{label}`",
-                    f"{statistics.median(s.wall for s in samples):.3f}",
-                    f"{min(s.wall for s in samples):.3f}",
-                    f"{statistics.median(s.cpu for s in samples):.3f}",
-                    f"{statistics.median(s.rss_mib for s in samples):.1f}",
-                ]
-            )
+            f"import time of `{' '.join(IMPORT_CASE)}` ({name}): {total:.0f} ms, "
+            f"{len(found)} modules"
         )
-
-
-def print_imports(times: dict[str, tuple[float, float]], top: int) -> None:
-    total = sum(own for own, _ in times.values())
-    print(f"\nimport time of `{' '.join(IMPORT_CASE)}`: {total:.0f} ms, {len(times)} modules")
     print("(-X importtime slows imports down: compare rows with each other, not with wall time)\n")
-    print(_row(["package", "self ms (summed)", "modules"]))
-    print(_row(["---", "---:", "---:"]))
-    for name, own, count in by_package(times)[:top]:
-        print(_row([f"`{name}`", f"{own:.1f}", str(count)]))
-    print()
+    packages = [by_package(found) for found in times]
+    print(_row(["package"] + [f"self ms (modules), {n}" for n in names]))
+    print(_row(["---"] + ["---:"] * len(names)))
+    for package in list(dict.fromkeys(k for p in packages for k in p))[:top]:
+        cells = [
+            f"{p[package][0]:.1f} ({p[package][1]})" if package in p else "-" for p in packages
+        ]
+        print(_row([f"`{package}`", *cells]))
+    found = times[-1]
+    print(f"\n{names[-1]}: the modules that cost the most themselves\n")
     print(_row(["module", "self ms", "cumulative ms"]))
     print(_row(["---", "---:", "---:"]))
-    ranked = sorted(times.items(), key=lambda item: -item[1][0])[:top]
-    for name, (own, cumulative) in ranked:
+    for name, (own, cumulative) in sorted(found.items(), key=lambda item: -item[1][0])[:top]:
         print(_row([f"`{name}`", f"{own:.1f}", f"{cumulative:.1f}"]))
 
 
@@ -167,30 +191,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=20, help="rows of the import tables")
     parser.add_argument("--python", default=sys.executable, help="the interpreter to measure")
     parser.add_argument("--only", default=None, help="only the commands whose label has this")
+    parser.add_argument("--source", type=Path, default=ROOT, help="the checkout to measure")
+    parser.add_argument("--baseline", type=Path, default=None, help="a checkout to compare with")
     args = parser.parse_args(argv)
-    selected = {k: v for k, v in cases().items() if args.only is None or args.only in k}
-    print(f"{args.runs} runs each, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}\n")
-    results = {"python -c pass": measure_baseline(args.python, args.runs)}
-    results |= {label: measure(args.python, argv_, args.runs) for label, argv_ in selected.items()}
-    print_commands(results)
+    roots = [p.resolve() for p in (args.baseline, args.source) if p is not None]
+    names = ["before", "after"] if len(roots) == 2 else ["this checkout"]
+    for name, root in zip(names, roots, strict=True):
+        print(f"{name}: {root}")
+    load = os.getloadavg()[0]
+    print(f"{args.runs} runs each, {os.cpu_count()} cores, load {load:.2f} at the start\n")
+    selected = {k: v for k, v in cases(roots[-1]).items() if args.only is None or args.only in k}
+    results = {"python -c pass": measure(args.python, roots, [], args.runs)}
+    results |= {
+        label: measure(args.python, roots, command, args.runs)
+        for label, command in selected.items()
+    }
+    print_commands(names, results)
     floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n(peak RSS floor, this process: {floor:.1f} MiB)")
-    print_imports(import_times(args.python, args.runs), args.top)
+    print(f"\n(peak RSS floor, this process: {floor:.1f} MiB; load {os.getloadavg()[0]:.2f} now)\n")
+    print_imports(names, import_times(args.python, roots, args.runs), args.top)
     return 0
-
-
-def measure_baseline(python: str, runs: int) -> list[Sample]:
-    """The interpreter alone: what no change to nsshutdown can go below."""
-    samples = []
-    for _ in range(runs + 1):
-        started = time.perf_counter()
-        proc = subprocess.Popen([python, "-c", "pass"], env=_env())
-        _, _, usage = os.wait4(proc.pid, 0)
-        proc.returncode = 0
-        cpu = usage.ru_utime + usage.ru_stime
-        rss = usage.ru_maxrss / 1024
-        samples.append(Sample(wall=time.perf_counter() - started, cpu=cpu, rss_mib=rss))
-    return samples[1:]
 
 
 if __name__ == "__main__":
