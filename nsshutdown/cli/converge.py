@@ -34,7 +34,7 @@ from nsshutdown.cli.options import (
     OutputFormat,
 )
 from nsshutdown.errors import ExitCode, UsageError
-from nsshutdown.model import ActionType, ClusterState, Desired, Reason
+from nsshutdown.model import ActionType, ClusterState, Desired, Plan, Reason
 from nsshutdown.observe import logs
 from nsshutdown.observe.metrics import exit_code, push_report
 from nsshutdown.observe.push_options import MetricsOptions
@@ -48,6 +48,7 @@ from nsshutdown.plan.holds import (
     without_holds,
 )
 from nsshutdown.plan.planner import protection
+from nsshutdown.run.executor import NamespaceAnnotations
 from nsshutdown.run.report import RunReport
 from nsshutdown.session.session import ClusterOptions, Session, open_session
 from nsshutdown.timeutil import format_duration
@@ -81,14 +82,7 @@ def run(*, opts: CommandOptions, cluster: ClusterOptions, metrics: MetricsOption
     session = open_session(opts.schedule, cluster, now=datetime.now(UTC), schedule_required=True)
     state = session.observe()
     plan = session.plan(state)
-    report = session.converge(
-        plan,
-        lambda now, at, only: session.plan(now, at=at, only=only),
-        dry_run=opts.dry_run,
-        run_id=run_id,
-        wake_wait=opts.wake_wait,
-        events=opts.events,
-    )
+    report = _converge(session, plan, opts, run_id)
     pushed = push_report(report, options=metrics, version=__version__, namespaces=state.namespaces)
     code = exit_code(report, pushed=pushed, strict=metrics.strict)
     _finish(session, report, opts.output, code)
@@ -149,15 +143,7 @@ def resume(
     released = without_holds(state, names)
     plan = session.plan(released, only=names)
     notes = {ns: dict.fromkeys(HOLD_ANNOTATIONS) for ns in names if has_a_hold(state, ns)}
-    report = session.converge(
-        plan,
-        lambda now, at, only: session.plan(now, only=only, at=at),
-        dry_run=opts.dry_run,
-        run_id=run_id,
-        wake_wait=opts.wake_wait,
-        annotations=notes,
-        events=opts.events,
-    )
+    report = _converge(session, plan, opts, run_id, annotations=notes)
     _finish(session, report, opts.output, report.exit_code)
 
 
@@ -208,6 +194,26 @@ def status(
 # --- shared steps -------------------------------------------------------------------------------
 
 
+def _converge(
+    session: Session,
+    plan: Plan,
+    opts: CommandOptions,
+    run_id: str,
+    *,
+    overrides: dict[str, Desired] | None = None,
+    annotations: NamespaceAnnotations | None = None,
+) -> RunReport:
+    return session.converge(
+        plan,
+        dry_run=opts.dry_run,
+        run_id=run_id,
+        wake_wait=opts.wake_wait,
+        overrides=overrides,
+        annotations=annotations,
+        events=opts.events,
+    )
+
+
 def _start(opts: CommandOptions) -> str:
     run_id = logs.new_run_id()
     logs.configure(fmt=opts.log_format, level=opts.log_level, run_id=run_id)
@@ -256,15 +262,8 @@ def _manual(
     for ns in plan.namespaces:
         if ns.reason is Reason.EXCLUDED:
             logger.warning("%s is excluded: left alone %s", ns.namespace, ns.message)
-    forced = dict.fromkeys(names, want)
-    report = session.converge(
-        plan,
-        lambda now, at, only: session.plan(now, overrides=forced, only=only, at=at),
-        dry_run=opts.dry_run,
-        run_id=run_id,
-        wake_wait=opts.wake_wait,
-        annotations=notes,
-        events=opts.events,
+    report = _converge(
+        session, plan, opts, run_id, overrides=dict.fromkeys(names, want), annotations=notes
     )
     if warn:  # the next scheduled run, once this command's annotations are written
         _warn_schedule_differs(session, with_annotations(state, notes), names, want=want)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -110,16 +110,17 @@ class Session:
     def converge(
         self,
         plan: Plan,
-        replan: Replan,
         *,
         dry_run: DryRun,
         run_id: str,
         wake_wait: timedelta,
+        overrides: Mapping[str, Desired] | None = None,
         annotations: NamespaceAnnotations | None = None,
         events: bool = False,
     ) -> RunReport:
-        """Execute ``plan``; then, while a wake-up tier holds restores back and ``wake_wait`` has
-        not passed, look again every few seconds and go on with the namespaces that were waiting.
+        """Execute ``plan`` (made with ``overrides``); then, while a wake-up tier holds restores
+        back and ``wake_wait`` has not passed, look again every few seconds and go on with the
+        namespaces that were waiting.
 
         Each pass is an ordinary level-triggered run (observe, plan for the time it is now,
         execute), so stopping at any point loses nothing: the next run goes on from there.
@@ -134,7 +135,7 @@ class Session:
             if left <= 0:
                 break
             _sleep(min(TIER_POLL_SECONDS, left))
-            plan = replan(self.observe(), self._clock(), waiting)
+            plan = self.plan(self.observe(), overrides=overrides, only=waiting, at=self._clock())
             later = self.execute(plan, dry_run=dry_run, run_id=run_id, events=events)
             report = merge_reports(report, later)
             waiting = tiers.waiting(plan)
@@ -169,9 +170,6 @@ class Session:
 
 #: How often a command waiting on a wake-up tier looks again.
 TIER_POLL_SECONDS = 5.0
-
-#: Plans again, at a later instant, for only the namespaces named (a wake-up tier became ready).
-Replan = Callable[[ClusterState, datetime, Collection[str]], Plan]
 
 
 def _sleep(seconds: float) -> None:
