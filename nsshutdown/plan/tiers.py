@@ -41,7 +41,7 @@ MAX_TIER = 99
 def tier_of(workload: Workload, order: Sequence[Sequence[str]]) -> int:
     """Its ``wake-tier`` annotation when valid, else its kind's place in ``order``."""
     raw = workload.annotations.get(c.WAKE_TIER, "")
-    if raw.isascii() and raw.isdigit() and len(raw) <= 2:
+    if raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_TIER)):
         return int(raw)
     name = workload.kind.value
     return next((i for i, tier in enumerate(order) if name in tier), len(order))
