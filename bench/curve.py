@@ -129,10 +129,10 @@ def plot(docs: list[dict[str, Any]], path: Path) -> None:
     right.axhline(MEMORY_LIMIT_MIB, color="red", linewidth=1, linestyle=":")
     right.annotate(
         f"memory limit {MEMORY_LIMIT_MIB} MiB",
-        (sizes[-1], MEMORY_LIMIT_MIB),
+        (sizes[0], MEMORY_LIMIT_MIB),
         textcoords="offset points",
-        xytext=(0, -12),
-        ha="right",
+        xytext=(0, 4),
+        ha="left",
         color="red",
         fontsize=8,
     )
@@ -140,7 +140,7 @@ def plot(docs: list[dict[str, Any]], path: Path) -> None:
     left.set_title("Wall time (whole process)", fontsize=10)
     right.set(xscale="log", xlabel="workloads", ylabel="peak RSS, MiB", ylim=(0, 560))
     right.set_title("Peak memory of the process", fontsize=10)
-    for axes, where in ((left, "lower right"), (right, "center left")):
+    for axes, where in ((left, "upper left"), (right, "center left")):
         axes.grid(True, which="major", alpha=0.3)
         axes.legend(fontsize=8, loc=where)
     fig.tight_layout()
