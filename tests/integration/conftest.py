@@ -38,8 +38,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
-@pytest.fixture(scope="session")
-def cluster() -> Iterator[LocalCluster]:
+def started_cluster() -> Iterator[LocalCluster]:
+    """A local API server with the CRDs registered, stopped afterwards (a fixture's body)."""
     local = LocalCluster()
     _start_or_skip(local)
     try:
@@ -47,6 +47,11 @@ def cluster() -> Iterator[LocalCluster]:
         yield local
     finally:
         local.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[LocalCluster]:
+    yield from started_cluster()
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,7 @@ from kubernetes import client
 
 from devtools import LocalCluster
 from devtools.workloads import create_namespace
+from tests.rendered import Doc
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "manifests"
@@ -38,8 +39,6 @@ KUSTOMIZATIONS = [
     ),
 ]
 HOME_NAMESPACE = "nsshutdown"  # the namespace every manifest installs into
-
-Doc = dict[str, Any]
 
 
 # -- rendering ----------------------------------------------------------------------------------
@@ -84,17 +83,6 @@ def render_all(kubectl: Path) -> dict[str, list[Doc]]:
         assert proc.returncode == 0, f"kustomize {name} failed:\n{proc.stderr}"
         out[name] = [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
     return out
-
-
-def one(docs: list[Doc], kind: str, name: str | None = None) -> Doc:
-    found = [d for d in docs if d["kind"] == kind and name in (None, d["metadata"]["name"])]
-    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
-    return found[0]
-
-
-def container(docs: list[Doc]) -> Doc:
-    pod = one(docs, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    return dict(pod["containers"][0])
 
 
 # -- isolation: unique names for everything a test creates --------------------------------------

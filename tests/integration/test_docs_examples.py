@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from devtools import LocalCluster
-from tests.integration.conftest import _start_or_skip
+from tests.integration.conftest import started_cluster
 from tests.integration.manifest_support import find_kubectl
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,13 +38,7 @@ SCRATCH = ("manifests", "examples")
 @pytest.fixture
 def fresh_cluster() -> Iterator[LocalCluster]:
     """An API server of the example's own (about 4 s to start)."""
-    local = LocalCluster()
-    _start_or_skip(local)
-    try:
-        local.register_crds()
-        yield local
-    finally:
-        local.stop()
+    yield from started_cluster()
 
 
 def _env(cluster: LocalCluster, home: Path) -> dict[str, str]:

@@ -27,15 +27,14 @@ from tests.integration.manifest_support import (
     KUSTOMIZATIONS,
     MANIFESTS,
     REPO,
-    Doc,
     apply,
     ensure_namespaces,
     find_kubectl,
-    one,
     render_all,
     run_kubectl,
     unique,
 )
+from tests.rendered import Doc, one
 
 ARGOCD_CRDS = REPO / "tests" / "fixtures" / "crds" / "argocd.yaml"
 ARGOCD_FILES = sorted((MANIFESTS / "argocd").glob("*.yaml"))

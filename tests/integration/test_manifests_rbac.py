@@ -26,10 +26,8 @@ from devtools.workloads import create_cronjob, create_deployment, create_statefu
 from tests.integration.manifest_support import (
     HOME_NAMESPACE,
     REPO,
-    Doc,
     TokenClient,
     apply,
-    container,
     ensure_namespaces,
     eventually,
     find_kubectl,
@@ -38,6 +36,7 @@ from tests.integration.manifest_support import (
     token_client,
     unique,
 )
+from tests.rendered import Doc, container
 
 SCHEDULE_KEY = "schedule.yaml"
 OWN_ANNOTATIONS = "nsshutdown.io/"

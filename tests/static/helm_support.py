@@ -11,13 +11,13 @@ import copy
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
 from devtools import BinariesNotFoundError, find_binaries
 from devtools.tools import ToolNotFoundError, find_tool
+from tests.rendered import Doc
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "nsshutdown"
@@ -29,7 +29,6 @@ KUBE_VERSION = "1.34.0"
 # The one label whose value differs by design: kustomize says it manages the base, Helm the chart.
 MANAGED_BY = "app.kubernetes.io/managed-by"
 
-Doc = dict[str, Any]
 Key = tuple[str, str, str]  # kind, namespace, name
 
 
@@ -144,14 +143,3 @@ def differences(expected: list[Doc], actual: list[Doc]) -> list[str]:
         if want[k] != got[k]
     ]
     return problems
-
-
-def one(docs: list[Doc], kind: str, name: str | None = None) -> Doc:
-    found = [d for d in docs if d["kind"] == kind and name in (None, d["metadata"]["name"])]
-    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
-    return found[0]
-
-
-def container(docs: list[Doc]) -> Doc:
-    pod = one(docs, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    return dict(pod["containers"][0])

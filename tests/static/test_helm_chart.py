@@ -22,15 +22,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.rendered import Doc, container, one
 from tests.static.helm_support import (
     CHART,
     MANIFESTS,
     ROOT,
-    Doc,
-    container,
     differences,
     kustomize,
-    one,
     render_chart,
     render_error,
     run_helm,
