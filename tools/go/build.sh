@@ -4,7 +4,8 @@
 #
 # Each directory next to this script is a wrapper module: a go.mod that requires one published
 # module at a pinned version and names the commands to build in `tool` lines, and its go.sum. A
-# comment line `// build tags: a,b` in the go.mod passes -tags to the build.
+# comment line `// build tags: a,b` in the go.mod passes -tags to the build; `// ldflags: ...` adds
+# linker flags, with `{version}` standing for the module's version (e.g. a version variable).
 # A module's binaries go together into
 #   ${NSSHUTDOWN_CACHE:-~/.cache/nsshutdown}/bin/<dir>-<version>-<hash of go.mod and go.sum>/
 # so a version bump builds a new directory while an unchanged module is reused offline. A build
@@ -64,6 +65,10 @@ build_tags() { # <go.mod>
     sed -n 's|^// build tags: *||p' "$1" | head -n 1
 }
 
+extra_ldflags() { # <go.mod> <version>
+    sed -n 's|^// ldflags: *||p' "$1" | head -n 1 | sed "s|{version}|$2|g"
+}
+
 module_dir() { # <wrapper dir name> -> cache directory for its binaries
     local mod="$here/$1/go.mod"
     local hash
@@ -120,7 +125,7 @@ build() { # <wrapper dir name>
     # these tools. The version variable is the one the Prometheus projects print in --version.
     if ! CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" nice -n 10 \
         go build -C "$here/$name" -trimpath -tags "$(build_tags "$here/$name/go.mod")" \
-            -ldflags "-s -w -X github.com/prometheus/common/version.Version=${version#v}" \
+            -ldflags "-s -w -X github.com/prometheus/common/version.Version=${version#v} $(extra_ldflags "$here/$name/go.mod" "$version")" \
             -o "$tmp/" "${packages[@]}"; then
         rm -rf "$tmp"
         die "building $name failed"

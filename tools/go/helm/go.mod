@@ -1,5 +1,8 @@
 // Wrapper module that builds Helm from the published helm.sh/helm/v3 module at a pinned version,
 // for make lint and make test (the chart in charts/nsshutdown). See tools/go/build.sh.
+// The version variables are the ones Helm's own build sets: `helm version` names the release,
+// and the Kubernetes version Helm assumes without a cluster is that of its client-go (v0.37).
+// ldflags: -X helm.sh/helm/v3/internal/version.version={version} -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37
 module nsshutdown.local/tools/go/helm
 
 go 1.26.0
