@@ -16,9 +16,9 @@ CHART := charts/nsshutdown
 HELM_RENDER_DIR := build/helm
 # The namespace manifests/base installs into.
 HELM_NAMESPACE := nsshutdown
-# Without a cluster Helm assumes a Kubernetes version of its own (v1.20 in a build from the Go
-# module), older than the chart's kubeVersion: each command names the versions the manifests
-# support instead (the oldest and the one the integration tests run; see mk/manifests.mk).
+# Without a cluster Helm assumes the Kubernetes version of its client-go (see tools/go/helm): each
+# command names the versions the manifests support instead (the oldest and the one the
+# integration tests run; see mk/manifests.mk), so the checks do not move with Helm.
 HELM_KUBE_VERSIONS ?= 1.29.0 1.34.0
 
 # The value sets rendered and validated, each the counterpart of a kustomization:
