@@ -9,12 +9,13 @@ stopped again, whatever happens.
 from __future__ import annotations
 
 import argparse
+import signal
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import nsrun, report
-from bench.session import STEPS, BenchSession
+from bench.session import STEPS, BenchSession, KillAfter
 from devtools.cluster import LocalCluster
 from nsshutdown.kube import Limits
 
@@ -39,7 +40,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--steps", default=",".join(STEPS[:4]),
         help="the measured steps, in order, comma-separated, from: " + ", ".join(STEPS)
         + "; noop-up is a run with nothing to do while every workload is up, without writes "
-        "(the largest sizes: --steps noop-up,shutdown,noop)",
+        "(the largest sizes: --steps noop-up,shutdown,noop); killed is a shutdown stopped "
+        "from outside after --kill-after seconds, then the next run (needs every workload up: "
+        "put it first, e.g. --steps killed,noop,restore)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--kill-after", default=None,
+        help="killed: seconds after the start of the run at which it is signalled, or a "
+        "percentage (40%%) of the wall time of the shutdown step measured before it",
+    )  # fmt: skip
+    parser.add_argument(
+        "--kill-signal", choices=("KILL", "TERM"), default="KILL",
+        help="killed: SIGKILL at once (default), or SIGTERM then SIGKILL after --kill-grace, "
+        "as a Job's activeDeadlineSeconds does",
+    )  # fmt: skip
+    parser.add_argument(
+        "--kill-grace", type=float, default=30.0,
+        help="killed, with --kill-signal TERM: seconds to SIGKILL (the pod's "
+        "terminationGracePeriodSeconds, 30 by default)",
     )  # fmt: skip
     parser.add_argument(
         "--profile", action="store_true",
@@ -60,11 +78,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--steps: unknown {', '.join(unknown)}; choose from {', '.join(STEPS)}")
     if args.profile and args.steps != list(STEPS[:4]):
         parser.error("--profile needs the default --steps")
+    if ("killed" in args.steps) != (args.kill_after is not None):
+        parser.error("--steps killed and --kill-after go together")
+    args.kill_signal = signal.Signals["SIG" + args.kill_signal]
+    if args.kill_after is not None:
+        args.kill_after = _kill_after(parser, args.kill_after, args.steps)
     if args.source is not None:
         nsrun.use_source(args.source)
     if args.quick:
         args.namespaces, args.per_namespace = 100, 10
     return args
+
+
+def _kill_after(parser: argparse.ArgumentParser, text: str, steps: list[str]) -> KillAfter:
+    percent = text.endswith("%")
+    try:
+        value = float(text.removesuffix("%"))
+    except ValueError:
+        parser.error(f"--kill-after {text}: seconds, or a percentage such as 40%")
+    if value <= 0 or (percent and value >= 100):
+        parser.error(f"--kill-after {text}: out of range")
+    if percent and not ("shutdown" in steps and steps.index("shutdown") < steps.index("killed")):
+        parser.error("--kill-after N%: needs a shutdown step before killed")
+    return KillAfter(value / 100, fraction=True) if percent else KillAfter(value)
 
 
 def main(argv: list[str] | None = None) -> int:

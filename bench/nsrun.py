@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import signal
 import subprocess
 import sys
 import time
@@ -54,6 +56,18 @@ def write_schedule(path: Path, *, now: datetime, window_open: bool) -> Path:
 
 
 @dataclass(frozen=True)
+class Stop:
+    """Stop a run from outside after ``after`` seconds, the way a Job's deadline does: the
+    kubelet sends SIGTERM, then SIGKILL once the pod's termination grace period is over (30 s
+    unless the pod sets ``terminationGracePeriodSeconds``; the shipped CronJob does not).
+    ``signal`` SIGKILL skips the first step: nothing the process could do on SIGTERM runs."""
+
+    after: float
+    signal: signal.Signals = signal.SIGKILL
+    grace: float = 30.0
+
+
+@dataclass(frozen=True)
 class RunResult:
     exit_code: int
     wall_seconds: float
@@ -61,6 +75,8 @@ class RunResult:
     max_rss_mib: float
     output: dict[str, Any]  # the run's --output json document
     stderr_path: Path
+    #: The signals sent, with the seconds since start of each; empty if the run ended first.
+    signals: tuple[tuple[str, float], ...] = ()
 
     def actions(self, outcome: str = "applied") -> int:
         return sum(
@@ -104,9 +120,11 @@ def default_limits(workdir: Path) -> str:
 
 def run_nsshutdown(
     *, kubeconfig: Path, schedule: Path, workdir: Path, label: str, extra: list[str],
-    profile: Path | None = None,
+    profile: Path | None = None, stop: Stop | None = None,
 ) -> RunResult:  # fmt: skip
-    """One ``nsshutdown run --output json``; logs (JSON lines) go to ``workdir/<label>.log``."""
+    """One ``nsshutdown run --output json``; logs (JSON lines) go to ``workdir/<label>.log``.
+    With ``stop``, the process is signalled from outside if it still runs then (its peak RSS is
+    then unknown: the wrapper that reads it never gets to run)."""
     memfile = workdir / f"{label}.rss"
     argv = [
         sys.executable, "-m", "bench.child", str(memfile),
@@ -119,7 +137,7 @@ def run_nsshutdown(
         started = time.monotonic()
         # cwd: ``-m`` puts the working directory first on sys.path, ahead of --source
         proc = subprocess.Popen(argv, stdout=out, stderr=err, env=child_env(), cwd=workdir)
-        _, status, usage = os.wait4(proc.pid, 0)
+        status, usage, signals = _wait(proc.pid, started, stop)
         wall = time.monotonic() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     try:
@@ -133,4 +151,28 @@ def run_nsshutdown(
         max_rss_mib=float(memfile.read_text()) if memfile.exists() else float("nan"),
         output=output,
         stderr_path=err_path,
+        signals=signals,
     )
+
+
+def _wait(
+    pid: int, started: float, stop: Stop | None
+) -> tuple[int, resource.struct_rusage, tuple[tuple[str, float], ...]]:
+    """``os.wait4`` the child; with ``stop``, signal it at its times while it still runs."""
+    if stop is None:
+        _, status, usage = os.wait4(pid, 0)
+        return status, usage, ()
+    plan = [(stop.signal, stop.after)]
+    if stop.signal != signal.SIGKILL:
+        plan.append((signal.SIGKILL, stop.after + stop.grace))
+    sent: list[tuple[str, float]] = []
+    for sig, at in plan:
+        while (now := time.monotonic() - started) < at:
+            done, status, usage = os.wait4(pid, os.WNOHANG)
+            if done:
+                return status, usage, tuple(sent)
+            time.sleep(min(0.02, at - now))
+        os.kill(pid, sig)
+        sent.append((sig.name, round(time.monotonic() - started, 3)))
+    _, status, usage = os.wait4(pid, 0)
+    return status, usage, tuple(sent)

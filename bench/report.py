@@ -14,7 +14,7 @@ from typing import Any
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
-#: Targets of issue 10 (docs/performance.md).
+#: Targets of issue 10 (docs/performance.md); the killed run's checks are issue 19's.
 NOOP_MAX_SECONDS = 3.0
 MIN_CEILING_FRACTION = 0.5
 MAX_RSS_MIB = 150.0
@@ -67,7 +67,22 @@ def evaluate(results: dict[str, Any]) -> dict[str, Any]:
             out["shutdown_fraction_of_ceiling"] = _check(
                 round(fraction, 3), fraction >= MIN_CEILING_FRACTION
             )
-    peaks = [run["peak_rss_mib"] for name, run in runs.items() if name != "ceiling"]
+    if (killed := results["checks"].get("killed")) is not None:
+        neither = killed["neither_after_kill"]
+        out["killed_run_started_all_up"] = _check(killed["all_up_before"], killed["all_up_before"])
+        out["killed_run_lost_nothing"] = _check(neither, neither == 0, expected=0)
+        out["killed_run_stopped_while_writing"] = _check(
+            killed["down_after_kill"], killed["stopped_while_writing"]
+        )
+        out["next_run_writes_the_rest"] = _check(
+            killed["next_run_server_writes"], killed["next_run_writes_are_the_rest"],
+            expected=results["config"]["workloads"] - killed["down_after_kill"],
+        )  # fmt: skip
+    peaks = [
+        run["peak_rss_mib"]
+        for name, run in runs.items()
+        if name != "ceiling" and run.get("peak_rss_mib") is not None
+    ]
     if peaks:
         out["peak_rss_mib"] = _check(round(max(peaks), 1), max(peaks) <= MAX_RSS_MIB)
     return out

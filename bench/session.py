@@ -8,12 +8,13 @@ import os
 import subprocess
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bench import apimetrics, ceiling, profiling, report, seed, verify
-from bench.nsrun import RunResult, default_limits, run_nsshutdown, write_schedule
+from bench.nsrun import RunResult, Stop, default_limits, run_nsshutdown, write_schedule
 from bench.rawapi import RawApi
 from devtools.cluster import LocalCluster
 
@@ -42,7 +43,18 @@ def nsshutdown_page_size() -> int:
 PAGE_SIZE = nsshutdown_page_size()
 NOOP_REPEATS = 3
 #: Every step ``--steps`` can name; the first four, in this order, are the default.
-STEPS = ("shutdown", "noop", "restore", "ceiling", "noop-up")
+STEPS = ("shutdown", "noop", "restore", "ceiling", "noop-up", "killed")
+
+
+@dataclass(frozen=True)
+class KillAfter:
+    """When ``killed`` stops its run: seconds, or a fraction of the earlier shutdown's wall."""
+
+    value: float
+    fraction: bool = False
+
+    def seconds(self, runs: dict[str, dict[str, Any]]) -> float:
+        return self.value * runs["shutdown"]["wall_seconds"] if self.fraction else self.value
 
 
 class BenchSession:
@@ -65,7 +77,12 @@ class BenchSession:
         seeding = seed.seed(self.api, self.workloads)
         report.say(f"seeded: {seeding}")
         self._warm_up()
-        runs = {step: self._step(step) for step in self.args.steps}
+        runs: dict[str, dict[str, Any]] = {}
+        for step in self.args.steps:
+            if step == "killed":  # two runs: the one stopped part-way, and the next one
+                runs |= self._killed(round(self.args.kill_after.seconds(runs), 2))
+            else:
+                runs[step] = self._step(step)
         results = {
             "started": self.now.isoformat(),
             "machine": self._machine(),
@@ -123,6 +140,56 @@ class BenchSession:
         }
         report.say(f"{label}: {entry}")
         return entry
+
+    def _killed(self, after: float) -> dict[str, dict[str, Any]]:
+        """A shutdown stopped from outside ``after`` seconds in, as a Job's deadline
+        stops one, then the next run. The stopped run must leave every workload either untouched
+        or fully down with its original count saved, and the next run must write exactly the
+        workloads the first did not finish. Needs every workload up before (e.g. first)."""
+        total = len(self.workloads)
+        up_before, _, broken_before = verify.split(self.api, self.workloads)
+        stop = Stop(after, self.args.kill_signal, self.args.kill_grace)
+        report.say(f"run: killed ({stop.signal.name} after {stop.after} s) ...")
+        before = self._measured()
+        result = run_nsshutdown(
+            kubeconfig=self.cluster.kubeconfig_path, schedule=self.open_schedule,
+            workdir=self.workdir, label="killed", extra=self._cli_flags(), stop=stop,
+        )  # fmt: skip
+        counts = apimetrics.difference(before, self._measured())
+        up, down, broken = verify.split(self.api, self.workloads)
+        accepted = sum(
+            n for (verb, _, code), n in counts.by_key.items()
+            if verb == "PATCH" and code.startswith("2")
+        )  # fmt: skip
+        killed = _entry(result.wall_seconds, down, counts, client=None)
+        killed |= {
+            "peak_rss_mib": None,  # the wrapper that reads it does not run when signalled
+            "cpu_seconds": round(result.cpu_seconds, 2),
+            "exit_code": result.exit_code,
+            "signals": [list(s) for s in result.signals],
+            "load_average_1m": round(os.getloadavg()[0], 2),
+        }
+        killed["writes_accepted"] = accepted
+        report.say(f"killed: {killed}")
+        report.say(f"after the kill: {down} down, {up} untouched, {len(broken)} neither")
+        nxt = self._cli("killed-next", self.open_schedule, expect_down=True)
+        self.checks["killed"] = {
+            "all_up_before": up_before == total and not broken_before,
+            "stopped_while_writing": bool(result.signals) and 0 < down < total,
+            "signals": killed["signals"],
+            "exit_code": result.exit_code,
+            "down_after_kill": down,
+            "untouched_after_kill": up,
+            "neither_after_kill": len(broken),
+            "examples": broken[:5],
+            "killed_run_server_writes": killed["server_writes"],
+            "killed_run_writes_accepted": accepted,
+            "next_run_changed": nxt["changed"],
+            "next_run_server_writes": nxt["server_writes"],
+            "next_run_writes_are_the_rest": nxt["server_writes"] == nxt["changed"] == total - down,
+        }
+        report.say(f"killed, then the next run: {self.checks['killed']}")
+        return {"killed": killed, "killed-next": nxt}
 
     def _median_of(
         self, times: int, label: str, schedule: Path, *, expect_down: bool

@@ -58,3 +58,30 @@ def mismatches(api: RawApi, workloads: list[Seeded], *, down: bool) -> list[str]
         if item is None or not check(w, item):
             wrong.append(f"{w.kind} {w.namespace}/{w.name}")
     return wrong
+
+
+def split(api: RawApi, workloads: list[Seeded]) -> tuple[int, int, list[str]]:
+    """After a run that may have been stopped part-way: how many workloads are untouched (up, no
+    ``nsshutdown.io/`` annotation) and how many fully down (their original count saved), and the
+    others, named: scaled down without a saved count, a saved count that is not the original,
+    an annotation left on a running workload. A run killed at any moment must leave none."""
+    seen = observed(api)
+    up = down = 0
+    broken = []
+    for w in workloads:
+        item = seen.get((w.kind, w.namespace, w.name))
+        if item is not None and _is_up(w, item):
+            up += 1
+        elif item is not None and _is_down(w, item):
+            down += 1
+        else:
+            broken.append(f"{w.kind} {w.namespace}/{w.name}: {_state(item)}")
+    return up, down, broken
+
+
+def _state(item: dict[str, Any] | None) -> str:
+    if item is None:
+        return "missing"
+    spec = item["spec"]
+    field = "suspend" if "suspend" in spec and "replicas" not in spec else "replicas"
+    return f"{field}={spec.get(field)!r} annotations={_own(item)!r}"
