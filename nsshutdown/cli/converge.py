@@ -8,6 +8,10 @@ credentials refused (nothing touched), 4 internal error.
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -203,15 +207,37 @@ def _converge(
     overrides: dict[str, Desired] | None = None,
     annotations: NamespaceAnnotations | None = None,
 ) -> RunReport:
-    return session.converge(
-        plan,
-        dry_run=opts.dry_run,
-        run_id=run_id,
-        wake_wait=opts.wake_wait,
-        overrides=overrides,
-        annotations=annotations,
-        events=opts.events,
-    )
+    with _stop_on_sigterm(session.stop):
+        return session.converge(
+            plan,
+            dry_run=opts.dry_run,
+            run_id=run_id,
+            wake_wait=opts.wake_wait,
+            overrides=overrides,
+            annotations=annotations,
+            events=opts.events,
+        )
+
+
+@contextmanager
+def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM (the CronJob's deadline, a node drain) stops the run cleanly: no namespace is
+    started after it, those in progress finish (all or nothing), and the command still reports,
+    pushes its metrics and exits 2. The kubelet's SIGKILL after the grace period ends it anyway,
+    and even that loses nothing (one patch per workload)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+
+    def asked_to_stop(signum: int, frame: object) -> None:
+        logger.warning("SIGTERM: finishing the namespaces in progress, starting no other")
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, asked_to_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _start(opts: CommandOptions) -> str:

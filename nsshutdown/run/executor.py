@@ -60,12 +60,14 @@ def execute(
     clock: Callable[[], datetime] | None = None,
     started: datetime | None = None,
     events: bool = False,
+    stop: threading.Event | None = None,
 ) -> RunReport:
     """Converge every namespace of ``plan``; ``namespace_annotations`` are written first, per
     namespace (``None`` deletes a key), e.g. ``keep-up-until`` for ``wake``.
 
     ``clock`` and ``started`` only time the run (the command's start may precede the execution)
-    and date its Events; decisions use ``plan.at``.
+    and date its Events; decisions use ``plan.at``. Once ``stop`` is set (SIGTERM) no namespace
+    is started: those in progress finish (all or nothing), the others are ``not-attempted``.
     """
     clock = clock or (lambda: plan.at)
     started = started or clock()
@@ -73,6 +75,7 @@ def execute(
     announce = events and dry_run is DryRun.NONE  # a dry run is never announced
     recorder = Recorder(cluster, run_id=run_id, clock=clock) if announce else None
     run = _Run(cluster, dry_run=dry_run, max_conflicts=max_conflicts, recorder=recorder)
+    run.stop = stop or threading.Event()
     annotations = namespace_annotations or {}
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         futures = [
@@ -91,6 +94,7 @@ def execute(
         # the breaker itself is the truth: it may have opened where no write saw it (a rollback)
         circuit_open=run.circuit_open.is_set() or cluster.circuit_open,
         api_requests=cluster.api_requests,
+        stopped=run.stop.is_set(),
     )
 
 
@@ -109,6 +113,7 @@ def merge_reports(first: RunReport, later: RunReport) -> RunReport:
         holdings=holdings,
         circuit_open=first.circuit_open or later.circuit_open,
         api_requests=later.api_requests,
+        stopped=first.stopped or later.stopped,
     )
 
 
@@ -145,6 +150,7 @@ class _Run:
         self.max_conflicts = max_conflicts
         self.recorder = recorder
         self.circuit_open = threading.Event()
+        self.stop = threading.Event()
 
     def namespace(
         self, plan: NamespacePlan, annotations: Mapping[str, str | None]
@@ -168,6 +174,8 @@ class _Run:
             return _finish(plan, _Progress([_skipped(a) for a in plan.actions], []))
         if self.circuit_open.is_set():
             return _not_attempted(plan, "circuit open: not attempted")
+        if self.stop.is_set():
+            return _not_attempted(plan, "the run was stopped (SIGTERM) first: the next run does it")
         error = self._annotate(plan.namespace, annotations)
         if error:
             return _not_attempted(plan, error, status=NamespaceStatus.FAILED)

@@ -72,6 +72,9 @@ class RunReport:
     holdings: tuple[Holding, ...] = field(default=())
     circuit_open: bool = False
     api_requests: int = 0
+    #: The run was asked to stop (SIGTERM, e.g. at the CronJob's deadline): namespaces not started
+    #: by then are ``not-attempted``, and the next run does them.
+    stopped: bool = False
 
     @property
     def duration_seconds(self) -> float:
@@ -94,7 +97,12 @@ class RunReport:
 
     @property
     def succeeded(self) -> bool:
-        return self.errors == 0 and not self.failed_namespaces and not self.circuit_open
+        return (
+            self.errors == 0
+            and not self.failed_namespaces
+            and not self.circuit_open
+            and not self.stopped
+        )
 
     @property
     def exit_code(self) -> ExitCode:

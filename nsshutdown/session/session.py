@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -80,6 +81,8 @@ class Session:
     concurrency: int = Limits.concurrency
     #: monotonic time when the command started, to time the whole run (observation included)
     started: float = field(default_factory=time.monotonic)
+    #: Set when the command is asked to stop (SIGTERM): no namespace is started after it.
+    stop: threading.Event = field(default_factory=threading.Event)
 
     def _clock(self) -> datetime:
         """Wall-clock time for the run's duration only; decisions use ``now``."""
@@ -132,9 +135,11 @@ class Session:
         waiting = tiers.waiting(plan)
         while waiting and dry_run is DryRun.NONE and not report.circuit_open:
             left = deadline - _monotonic()
-            if left <= 0:
+            if left <= 0 or self.stop.is_set():
                 break
-            _sleep(min(TIER_POLL_SECONDS, left))
+            _sleep(min(TIER_POLL_SECONDS, left), self.stop)
+            if self.stop.is_set():
+                break
             plan = self.plan(self.observe(), overrides=overrides, only=waiting, at=self._clock())
             later = self.execute(plan, dry_run=dry_run, run_id=run_id, events=events)
             report = merge_reports(report, later)
@@ -165,6 +170,7 @@ class Session:
             clock=self._clock,
             started=self.now,
             events=events,
+            stop=self.stop,
         )
 
 
@@ -172,8 +178,9 @@ class Session:
 TIER_POLL_SECONDS = 5.0
 
 
-def _sleep(seconds: float) -> None:
-    time.sleep(seconds)
+def _sleep(seconds: float, stop: threading.Event) -> None:
+    """Wait ``seconds``, or less when the command is asked to stop."""
+    stop.wait(seconds)
 
 
 def _monotonic() -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from types import MappingProxyType
 
@@ -423,3 +424,24 @@ def test_a_breaker_that_opens_during_a_rollback_is_reported_open() -> None:
     # left down, but with its saved count: the next run restores or finishes it
     assert fake.get("a").replicas == 0
     assert fake.get("a").annotations[c.ORIGINAL_REPLICAS] == "2"
+
+
+def test_a_stop_finishes_the_namespace_in_progress_and_starts_no_other(fake: FakeCluster) -> None:
+    stop = threading.Event()
+    api = next(ref for ref in fake.workloads if ref.name == "api")
+
+    def asked_to_stop(current: Workload) -> Workload:  # SIGTERM arrives during dev-a's writes
+        stop.set()
+        return current
+
+    fake.on_patch[api] = asked_to_stop
+
+    report = run(fake, Desired.DOWN, stop=stop, concurrency=1)
+
+    assert status(report, "dev-a") is NamespaceStatus.CONVERGED  # all of it, not half
+    assert {fake.get(n, kind=k).replicas for n, k in (("api", Kind.DEPLOYMENT),
+            ("db", Kind.STATEFULSET))} == {0}  # fmt: skip
+    assert status(report, "dev-b") is NamespaceStatus.NOT_ATTEMPTED
+    assert fake.get("web", namespace="dev-b").replicas == 2
+    assert report.stopped
+    assert report.exit_code is ExitCode.PARTIAL

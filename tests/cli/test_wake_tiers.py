@@ -29,7 +29,7 @@ def tiered(monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The waits between passes, recorded instead of slept (a clock of their own moves on)."""
     slept: list[float] = []
-    monkeypatch.setattr(session, "_sleep", slept.append)
+    monkeypatch.setattr(session, "_sleep", lambda seconds, stop: slept.append(seconds))
     monkeypatch.setattr(session, "_monotonic", lambda: sum(slept))
     return slept
 

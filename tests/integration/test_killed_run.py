@@ -11,6 +11,7 @@ write exactly the workloads the killed one did not reach. ``--qps`` slows the ki
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -189,3 +190,44 @@ def test_a_run_killed_part_way_loses_nothing_and_the_next_run_finishes(world: Wo
     assert restore.code == 0, restore.stderr
     restored = _split(world, seeded, selector)  # up: every original count back, no annotation
     assert _counts(restored) == {"up": total, "down": 0, "wrong": 0}, restored["wrong"][:5]
+
+
+def test_sigterm_stops_the_run_between_namespaces_and_it_still_reports(world: World) -> None:
+    """SIGTERM (the deadline, a drain) lets the namespaces in progress finish and starts no other:
+    every namespace ends fully down or untouched, the command prints its report and exits 2."""
+    mark = uuid.uuid4().hex[:10]
+    selector = f"nsshutdown-test/killed-run={mark}"
+    seeded = _seed(world, {"nsshutdown-test/killed-run": mark})
+    schedule = world.schedule(down=True)
+    argv = [
+        sys.executable, "-m", "nsshutdown", "run", "--schedule", str(schedule),
+        "--kubeconfig", str(world.kubeconfig), "--output", "json", "--log-format", "json",
+        "--qps", "20", "--burst", "1", "--concurrency", "1",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_child_env(), cwd=world.tmp_path
+    )
+    deadline = time.monotonic() + 120
+    while not _split(world, seeded, selector)["down"] and time.monotonic() < deadline:
+        assert proc.poll() is None, "the run ended before any write"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+
+    assert proc.returncode == 2, err.decode()
+    report = json.loads(out)
+    statuses = {ns["namespace"]: ns["status"] for ns in report["namespaces"]}
+    ours = {w.namespace for w in seeded}
+    assert "converged" in {statuses[ns] for ns in ours}
+    assert "not-attempted" in {statuses[ns] for ns in ours}
+    assert b"SIGTERM" in err
+    split = _split(world, seeded, selector)
+    assert split["wrong"] == []
+    for namespace in ours:  # all or nothing, per namespace
+        states = {s for s, ws in split.items() for w in ws if w.namespace == namespace}
+        assert len(states) == 1, (namespace, states)
+        assert states == ({"down"} if statuses[namespace] == "converged" else {"up"})
+
+    second = world.cli("run", "-s", schedule)
+    assert second.code == 0, second.stderr
+    assert _counts(_split(world, seeded, selector)) == {"up": 0, "down": len(seeded), "wrong": 0}
