@@ -92,27 +92,21 @@ class KubeCluster:
             raise _unreachable(err) from err
 
     def get_workload(self, ref: WorkloadRef) -> Workload:
-        api, custom = mechanism(ref.kind).api, self._transport.custom
-        item = self._transport.request(
-            f"get {ref}",
-            lambda: custom.get_namespaced_custom_object(
-                api.group, api.version, ref.namespace, api.plural, ref.name, **self._transport.raw
-            ),
-        )
+        path = mechanism(ref.kind).api.path(ref.namespace, ref.name)
+        item = self._transport.request(f"get {ref}", lambda: self._transport.send("GET", path))
         return wire.parse_workload(ref.kind, item)
 
     def patch_workload(self, workload: Workload, patch: Patch, *, dry_run: bool) -> Workload:
-        api, custom = mechanism(workload.kind).api, self._transport.custom
+        path = mechanism(workload.kind).api.path(workload.namespace, workload.name)
         body = wire.merge_patch(patch, resource_version=workload.resource_version)
+        query = {"fieldManager": c.FIELD_MANAGER, "dryRun": "All" if dry_run else None}
         item = self._transport.request(
             f"patch {workload.ref}",
-            lambda: custom.patch_namespaced_custom_object(
-                api.group, api.version, workload.namespace, api.plural, workload.name, body,
-                field_manager=c.FIELD_MANAGER, dry_run="All" if dry_run else None,
-                _content_type=MERGE_PATCH, **self._transport.raw,
+            lambda: self._transport.send(
+                "PATCH", path, query=query, body=body, content_type=MERGE_PATCH
             ),
-        )  # fmt: skip
-        return wire.parse_workload(workload.kind, item)
+        )
+        return wire.written(workload, item)
 
     def annotate_namespace(
         self, name: str, annotations: Mapping[str, str | None], *, dry_run: bool
@@ -122,7 +116,7 @@ class KubeCluster:
         path = f"/api/v1/namespaces/{quote(name, safe='')}"
         self._transport.request(
             f"annotate namespace {name}",
-            lambda: self._transport.core(
+            lambda: self._transport.send(
                 "PATCH", path, query=query, body=body, content_type=MERGE_PATCH
             ),
         )
@@ -134,7 +128,7 @@ class KubeCluster:
         what = f"read configmap {namespace}/{name}"
         path = f"/api/v1/namespaces/{quote(namespace, safe='')}/configmaps/{quote(name, safe='')}"
         try:
-            item: Any = self._transport.request(what, lambda: self._transport.core("GET", path))
+            item: Any = self._transport.request(what, lambda: self._transport.send("GET", path))
         except NotFoundError:
             raise
         except ApiError as err:

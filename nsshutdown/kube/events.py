@@ -138,7 +138,7 @@ class EventSender:
         try:
             self._transport.request(
                 f"create event {event.reason} for {event.workload.ref}",
-                lambda: self._transport.core("POST", path, body=body),
+                lambda: self._transport.send("POST", path, body=body),
                 best_effort=True,
             )
         except ConflictError:

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from nsshutdown.errors import ForbiddenError, NotFoundError
 from nsshutdown.kinds.registry import mechanism
 from nsshutdown.kube import wire
-from nsshutdown.kube.transport import PAGE_SIZE, Transport, page_query
+from nsshutdown.kube.transport import Transport, page_query
 from nsshutdown.model import ClusterState, Namespace, PinningPod, Unreadable, Workload, WorkloadKind
 
 logger = logging.getLogger(__name__)
@@ -72,18 +72,11 @@ class Observer:
         A 403 is not the end of the run: only the namespaces that need the kind fail (the planner
         decides which), so a role that lacks a kind no schedule uses still converges the rest.
         """
-        api, custom = mechanism(kind).api, self._transport.custom
-        raw = self._transport.raw
+        api = mechanism(kind).api
+        path = api.path(namespace)
 
         def fetch(token: str | None) -> Any:
-            if namespace is None:
-                return custom.list_cluster_custom_object(
-                    api.group, api.version, api.plural, limit=PAGE_SIZE, _continue=token, **raw
-                )
-            return custom.list_namespaced_custom_object(
-                api.group, api.version, namespace, api.plural,
-                limit=PAGE_SIZE, _continue=token, **raw,
-            )  # fmt: skip
+            return self._transport.send("GET", path, query=page_query(token))
 
         where = f" in {namespace}" if namespace else ""
         try:
@@ -100,7 +93,7 @@ class Observer:
         if not self._scope:
             items = self._transport.pages(
                 "list namespaces",
-                lambda token: self._transport.core(
+                lambda token: self._transport.send(
                     "GET", "/api/v1/namespaces", query=page_query(token)
                 ),
             )
@@ -111,7 +104,7 @@ class Observer:
         path = f"/api/v1/namespaces/{quote(name, safe='')}"
         try:
             item = self._transport.request(
-                f"get namespace {name}", lambda: self._transport.core("GET", path)
+                f"get namespace {name}", lambda: self._transport.send("GET", path)
             )
         except NotFoundError:
             logger.warning("namespace %s (--scope-namespaces) does not exist: skipped", name)
@@ -127,7 +120,7 @@ class Observer:
 
             def fetch(token: str | None, path: str = path) -> Any:
                 query = page_query(token, fieldSelector=_LIVE_PODS)
-                return self._transport.core("GET", path, query=query)
+                return self._transport.send("GET", path, query=query)
 
             for item in self._transport.pages(f"list pods{f' in {where}' if where else ''}", fetch):
                 if (pod := wire.pinning_pod(item)) is not None:

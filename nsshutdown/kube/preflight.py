@@ -42,7 +42,7 @@ class KubePreflight:
     def _call(self, what: str, method: str, path: str, body: Any = None) -> Any:
         try:
             return self._transport.request(
-                what, lambda: self._transport.core(method, path, body=body)
+                what, lambda: self._transport.send(method, path, body=body)
             )
         except ApiError as err:
             if err.status in (0, 401):

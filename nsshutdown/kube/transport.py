@@ -1,10 +1,13 @@
 """Sending one API request: raw response, JSON decoded, errors translated, resilience applied.
 
-Responses are read raw (``_preload_content=False``) and decoded with ``json.loads``: the client's
-models are never built. Workload kinds go through ``CustomObjectsApi`` (group/version/plural, one
-code path for built-in kinds and CRDs alike); the few core calls go through ``ApiClient`` directly,
-because importing the generated ``CoreV1Api`` alone costs most of a second (it loads every core
-model), with the same serialization, authentication and TLS.
+The Kubernetes client is used for what it does well, loading credentials (kubeconfig, exec
+plugins, in-cluster tokens) and building the TLS connection pool; requests themselves are sent
+straight through that pool (:meth:`Transport.send`). The generated API methods cost about as much
+client CPU per write as the server spends on it: argument validation, a recursive walk of the
+body, and a response object. Here a request is a path, a query, the body's JSON bytes and the
+headers (the credentials asked for again each time, so a refreshed token is used); the response
+is read raw and decoded with ``json.loads``. Every kind is addressed by group/version/plural
+(:class:`~nsshutdown.kinds.api.KindApi`), one code path for built-in kinds and CRDs alike.
 """
 
 from __future__ import annotations
@@ -13,17 +16,19 @@ import functools
 import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import urllib3
-from kubernetes.client.api.custom_objects_api import CustomObjectsApi
 from kubernetes.client.api_client import ApiClient
 from kubernetes.client.exceptions import ApiException
+from kubernetes.client.rest import RESTResponse
 
 from nsshutdown.errors import ApiError, ConflictError, ForbiddenError, NotFoundError
 from nsshutdown.kube.resilience import Limits, Resilience
 
 PAGE_SIZE = 500
 MERGE_PATCH = "application/merge-patch+json"
+JSON = "application/json"
 _ERRORS: dict[int, type[ApiError]] = {403: ForbiddenError, 404: NotFoundError, 409: ConflictError}
 
 
@@ -57,14 +62,11 @@ def _retry_after(raw: str | None) -> float | None:
 class Transport:
     def __init__(self, api: ApiClient, limits: Limits) -> None:
         self.api = api
-        self.custom = CustomObjectsApi(api)
         self.resilience = Resilience(limits)
-        self.timeout = (min(10.0, limits.timeout_seconds), limits.timeout_seconds)
-
-    @property
-    def raw(self) -> dict[str, Any]:
-        """Keyword arguments that make a generated API method return the raw response."""
-        return {"_preload_content": False, "_request_timeout": self.timeout}
+        self.timeout = urllib3.Timeout(
+            connect=min(10.0, limits.timeout_seconds), read=limits.timeout_seconds
+        )
+        self._host = str(api.configuration.host).rstrip("/")
 
     def request(self, what: str, send: Callable[[], Any], *, best_effort: bool = False) -> Any:
         """One API call (with retries): ``send`` returns the raw response; its JSON is decoded.
@@ -84,32 +86,36 @@ class Transport:
 
         return self.resilience.call(once, what=what, best_effort=best_effort)
 
-    def core(
+    def send(
         self,
         method: str,
         path: str,
         *,
         query: Mapping[str, Any] | None = None,
         body: Any = None,
-        content_type: str | None = None,
-    ) -> Any:
-        """Send a core (``/api/v1``) request; return the raw response (raise on non-2xx)."""
-        headers = {"Accept": "application/json"}
-        if content_type:
+        content_type: str = JSON,
+    ) -> urllib3.BaseHTTPResponse:
+        """Send one request; return the unread response (raise ``ApiException`` on non-2xx).
+
+        ``query`` values that are ``None`` are left out; ``body`` is encoded as compact JSON.
+        """
+        headers = {**self.api.default_headers, "Accept": JSON}
+        data = None
+        if body is not None:
+            data = json.dumps(body, separators=(",", ":")).encode()
             headers["Content-Type"] = content_type
-        request = self.api.param_serialize(
-            method=method,
-            resource_path=path,
-            query_params=[(k, v) for k, v in (query or {}).items() if v is not None],
-            header_params=headers,
-            body=body,
-            auth_settings=["BearerToken"],
+        self.api.update_params_for_auth(headers, [], ["BearerToken"], path, method, None)
+        url = self._host + path
+        if query and (pairs := [(k, v) for k, v in query.items() if v is not None]):
+            url += "?" + urlencode(pairs)
+        response = self.api.rest_client.pool_manager.request(
+            method, url, body=data, headers=headers, timeout=self.timeout, preload_content=False
         )
-        response = self.api.call_api(*request, _request_timeout=self.timeout)
         if not 200 <= response.status <= 299:
-            response.read()  # type: ignore[no-untyped-call]
-            raise ApiException.from_response(http_resp=response, body=None, data=None)
-        return response.response
+            wrapped = RESTResponse(response)
+            wrapped.read()  # type: ignore[no-untyped-call]
+            raise ApiException.from_response(http_resp=wrapped, body=None, data=None)
+        return response
 
     def pages(self, what: str, fetch: Callable[[str | None], Any]) -> Iterator[dict[str, Any]]:
         """Every item of a paginated list; ``fetch(token)`` sends one page request."""

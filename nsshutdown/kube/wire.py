@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -98,6 +99,28 @@ def parse_workload(kind: WorkloadKind, item: Mapping[str, Any]) -> Workload:
         suspend=observed.suspend,
         annotations=kept_annotations(meta.get("annotations")),
         requests=_requests(mechanism.pod_spec(as_mapping(item.get("spec")))),
+        scale_target=observed.scale_target,
+        finished=observed.finished,
+        ready=observed.ready,
+        written_at=_written_at(meta),
+    )
+
+
+def written(before: Workload, item: Mapping[str, Any]) -> Workload:
+    """``before`` as a write left it, from the server's answer to the write.
+
+    What a write can change (the scaled fields, annotations, ``resourceVersion``, readiness, our
+    write time) is read from the answer; what it cannot (identity, creation, pod requests) is
+    ``before``'s, which saves parsing every container's resources again on each write.
+    """
+    meta = as_mapping(item.get("metadata"))
+    observed = registry.mechanism(before.kind).observe(item)
+    return replace(
+        before,
+        resource_version=str(meta.get("resourceVersion", "")),
+        replicas=observed.replicas,
+        suspend=observed.suspend,
+        annotations=kept_annotations(meta.get("annotations")),
         scale_target=observed.scale_target,
         finished=observed.finished,
         ready=observed.ready,

@@ -233,7 +233,7 @@ def test_core_body_and_limits() -> None:
 
 
 class StubTransport:
-    """Records ``core`` requests; answers each path with the next outcome queued for it."""
+    """Records ``send`` requests; answers each path with the next outcome queued for it."""
 
     def __init__(self, *errors: ApiError | None) -> None:
         self.errors = list(errors)
@@ -243,7 +243,7 @@ class StubTransport:
         self.best_effort = best_effort
         return send()
 
-    def core(self, method: str, path: str, *, body: Any = None) -> Any:
+    def send(self, method: str, path: str, *, body: Any = None) -> Any:
         self.sent.append((path, body, self.best_effort))
         error = self.errors.pop(0) if self.errors else None
         if error is not None:
