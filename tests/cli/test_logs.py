@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nsshutdown.observe import logs
 from nsshutdown.observe.logs import LogFormat, LogLevel
@@ -276,3 +278,32 @@ def test_log_summary_of_a_failed_run() -> None:
     assert doc["exit_code"] == 2
     assert doc["failed_namespaces"] == ["dev-c"]
     assert "failed: dev-c" in doc["message"]
+
+
+def _redact_slowly(text: str) -> str:
+    """What :func:`logs.redact` does without its shortcut: every pattern, always."""
+    for pattern, replacement in logs._PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_SECRETISH = st.sampled_from(
+    ["password=", "Passwd: ", "api-key=", "Bearer ", "basic ", "token:", "https://u:p@", "eyJ",
+     "AUTHORIZATION=", "credentials ", "pa\u017fsword=", "to\u212aen=", "authori\u0131ation="]
+)  # fmt: skip
+
+
+@given(st.lists(st.one_of(st.text(max_size=12), _SECRETISH), max_size=6).map("".join))
+def test_the_redaction_shortcut_never_changes_a_result(text: str) -> None:
+    assert logs.redact(text) == _redact_slowly(text)
+
+
+def test_every_letter_a_pattern_matches_survives_folding() -> None:
+    """The shortcut compares folded text: whatever the patterns' case-insensitive matching takes
+    for a letter of a suspect word must fold to that letter (only cased characters can)."""
+    letters = set("".join(logs._SUSPECT)) - set(":/")
+    cased = (chr(cp) for cp in range(0x110000) if chr(cp).lower() != chr(cp).upper())
+    for char in cased:
+        for letter in letters:
+            if re.fullmatch(f"(?i){letter}", char):
+                assert letter in logs._folded(char), (letter, hex(ord(char)))
