@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--qps", type=float, default=None, help="nsshutdown --qps (its default)")
     parser.add_argument("--burst", type=int, default=None, help="nsshutdown --burst")
     parser.add_argument(
-        "--steps", default=",".join(STEPS[:4]),
+        "--steps", default=",".join(STEPS[:5]),
         help="the measured steps, in order, comma-separated, from: " + ", ".join(STEPS)
         + "; noop-up is a run with nothing to do while every workload is up, without writes "
         "(the largest sizes: --steps noop-up,shutdown,noop); killed is a shutdown stopped "
@@ -115,9 +115,13 @@ def main(argv: list[str] | None = None) -> int:
             results = session.run()
         finally:
             session.close()
+    results["write_phases"] = report.write_phases(results["runs"])
     results["targets"] = report.evaluate(results)
     path = report.write(results, args.results)
     print(report.table(results))
+    if results["write_phases"]:
+        print("\nthe writes alone (each run minus the run with nothing to do before it):")
+        print(report.write_phases_text(results["write_phases"]))
     print(f"\ntargets ({results['config']['workloads']} workloads):")
     print(report.targets_text(results["targets"]))
     print(f"\nresults: {path}")

@@ -11,11 +11,13 @@ the run's requests.
 from __future__ import annotations
 
 import re
+import urllib.request
 from collections import Counter
 from dataclasses import dataclass
 
 from bench.rawapi import RawApi
 
+_CPU = re.compile(r"^process_cpu_seconds_total\s+(?P<value>\S+)", re.MULTILINE)
 _LINE = re.compile(r"^apiserver_request_total\{(?P<labels>[^}]*)\}\s+(?P<value>\S+)")
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 _LONG_RUNNING = frozenset({"WATCH", "CONNECT"})
@@ -82,3 +84,28 @@ def difference(before: Counter[Key], after: Counter[Key]) -> RequestCounts:
 
 def _resource(key: Key) -> str:
     return key[1].split("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class ServerCpu:
+    """CPU seconds the servers have used so far (``process_cpu_seconds_total`` of each)."""
+
+    apiserver: float
+    etcd: float
+
+    def __sub__(self, other: ServerCpu) -> ServerCpu:
+        return ServerCpu(self.apiserver - other.apiserver, self.etcd - other.etcd)
+
+
+def server_cpu(api: RawApi, etcd_url: str) -> ServerCpu:
+    """The API server's CPU from its ``/metrics``, etcd's from its own (plain HTTP, loopback)."""
+    with urllib.request.urlopen(etcd_url + "/metrics", timeout=10) as response:  # noqa: S310
+        etcd = response.read().decode()
+    return ServerCpu(_cpu(api.request("GET", "/metrics").decode()), _cpu(etcd))
+
+
+def _cpu(text: str) -> float:
+    match = _CPU.search(text)
+    if match is None:
+        raise ValueError("no process_cpu_seconds_total in /metrics")
+    return float(match["value"])

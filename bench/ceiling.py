@@ -1,9 +1,10 @@
 """The ceiling: how fast this API server accepts the same writes from a minimal client.
 
 Same process as the benchmark, same number of JSON merge patches as the shutdown run, shaped like
-nsshutdown's (the scaled field plus three annotations, with a field manager), over a thread pool
-of the same concurrency and one keep-alive connection per thread, with no rate limit, no retries
-and no model objects. Whatever nsshutdown adds on top of this is client-side cost.
+nsshutdown's (the scaled field plus three annotations, guarded by the ``resourceVersion`` listed
+just before, untimed, with a field manager), over a thread pool of the same concurrency and one
+keep-alive connection per thread, with no rate limit, no retries and no model objects. Whatever
+nsshutdown adds on top of this is client-side cost; the server does the same work for both.
 """
 
 from __future__ import annotations
@@ -23,13 +24,23 @@ FIELD_MANAGER = "nsshutdown-bench-ceiling"
 class CeilingResult:
     patches: int
     wall_seconds: float
+    cpu_seconds: float  # this process's: the client's cost of the writes
 
     @property
     def per_second(self) -> float:
         return self.patches / self.wall_seconds if self.wall_seconds else 0.0
 
 
-def shutdown_patch(workload: Seeded, stamp: str) -> dict[str, Any]:
+def resource_versions(
+    items: dict[tuple[str, str, str], dict[str, Any]], workloads: list[Seeded]
+) -> dict[Seeded, str]:
+    """Each workload's ``resourceVersion`` from a list (``verify.observed``)."""
+    return {
+        w: items[(w.kind, w.namespace, w.name)]["metadata"]["resourceVersion"] for w in workloads
+    }
+
+
+def shutdown_patch(workload: Seeded, stamp: str, resource_version: str) -> dict[str, Any]:
     saved_key, saved, spec = (
         ("nsshutdown.io/original-suspend", "false", {"suspend": True})
         if workload.kind == "CronJob"
@@ -40,19 +51,22 @@ def shutdown_patch(workload: Seeded, stamp: str) -> dict[str, Any]:
         "nsshutdown.io/shutdown-at": stamp,
         "nsshutdown.io/shutdown-by": "bench-ceiling",
     }
-    return {"metadata": {"annotations": annotations}, "spec": spec}
+    metadata = {"annotations": annotations, "resourceVersion": resource_version}
+    return {"metadata": metadata, "spec": spec}
 
 
-def measure(api: RawApi, workloads: list[Seeded], *, concurrency: int) -> CeilingResult:
+def measure(
+    api: RawApi, workloads: list[Seeded], versions: dict[Seeded, str], *, concurrency: int
+) -> CeilingResult:
     """Scale every workload down with one patch each, as fast as the server allows."""
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     query = f"?fieldManager={FIELD_MANAGER}"
 
     def patch(workload: Seeded) -> None:
-        api.merge_patch(workload.path + query, shutdown_patch(workload, stamp))
+        api.merge_patch(workload.path + query, shutdown_patch(workload, stamp, versions[workload]))
 
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         for _ in pool.map(patch, workloads):
             pass
-    return CeilingResult(len(workloads), time.monotonic() - started)
+    return CeilingResult(len(workloads), time.monotonic() - started, time.process_time() - cpu)

@@ -14,10 +14,17 @@ from typing import Any
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
-#: Targets of issue 10 (docs/performance.md); the killed run's checks are issue 19's.
+#: Targets of issue 10 (docs/performance.md); the killed run's checks and the write path's
+#: targets (writes at 0.9 of the ceiling, the server's CPU per write within 5% of the ceiling's)
+#: are issue 19's.
 NOOP_MAX_SECONDS = 3.0
 MIN_CEILING_FRACTION = 0.5
+MIN_WRITES_CEILING_FRACTION = 0.9
+MAX_SERVER_CPU_RATIO = 1.05
 MAX_RSS_MIB = 150.0
+#: A converging run, and the run with nothing to do that lists the same state before it: what
+#: the first costs beyond the second (start, imports, lists, plan, report) is its writes.
+WRITE_BASES = {"shutdown": "noop-up", "restore": "noop"}
 
 
 def machine_info(server_version: str, binaries: str) -> dict[str, Any]:
@@ -67,6 +74,7 @@ def evaluate(results: dict[str, Any]) -> dict[str, Any]:
             out["shutdown_fraction_of_ceiling"] = _check(
                 round(fraction, 3), fraction >= MIN_CEILING_FRACTION
             )
+    out |= _write_path_targets(write_phases(runs))
     if (killed := results["checks"].get("killed")) is not None:
         neither = killed["neither_after_kill"]
         out["killed_run_started_all_up"] = _check(killed["all_up_before"], killed["all_up_before"])
@@ -88,6 +96,63 @@ def evaluate(results: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def write_phases(runs: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """The writes of each converging run alone, and the ceiling's, per write.
+
+    A run's writes are what it costs beyond its base (``WRITE_BASES``): wall and CPU time, and
+    the servers' CPU (kube-apiserver, etcd). The ceiling does nothing but its writes.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for name, base_name in WRITE_BASES.items():
+        run, base = runs.get(name), runs.get(base_name)
+        if run is None or base is None or not run["server_writes"]:
+            continue
+        out[name] = _per_write(run, base)
+    if (ceiling := runs.get("ceiling")) is not None and ceiling["server_writes"]:
+        out["ceiling"] = _per_write(ceiling, None)
+    return out
+
+
+def _per_write(run: dict[str, Any], base: dict[str, Any] | None) -> dict[str, float]:
+    def beyond(*keys: str) -> float:
+        def value(entry: dict[str, Any]) -> float:
+            for key in keys:
+                entry = entry[key]
+            return float(entry)  # type: ignore[arg-type]
+
+        return value(run) - (value(base) if base is not None else 0.0)
+
+    writes = run["server_writes"]
+    wall = beyond("wall_seconds")
+    return {
+        "writes": writes,
+        "wall_seconds": round(wall, 3),
+        "writes_per_second": round(writes / wall, 1) if wall > 0 else 0.0,
+        "client_cpu_ms": round(1000 * beyond("cpu_seconds") / writes, 3),
+        "apiserver_cpu_ms": round(1000 * beyond("server_cpu_seconds", "apiserver") / writes, 3),
+        "etcd_cpu_ms": round(1000 * beyond("server_cpu_seconds", "etcd") / writes, 3),
+    }
+
+
+def _write_path_targets(phases: dict[str, dict[str, float]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    ceiling = phases.get("ceiling")
+    if ceiling is None:
+        return out
+    for name in WRITE_BASES:
+        if (run := phases.get(name)) is None:
+            continue
+        fraction = run["writes_per_second"] / max(ceiling["writes_per_second"], 1e-9)
+        out[f"{name}_writes_fraction_of_ceiling"] = _check(
+            round(fraction, 3), fraction >= MIN_WRITES_CEILING_FRACTION
+        )
+        ratio = run["apiserver_cpu_ms"] / max(ceiling["apiserver_cpu_ms"], 1e-9)
+        out[f"{name}_apiserver_cpu_per_write_vs_ceiling"] = _check(
+            round(ratio, 3), ratio <= MAX_SERVER_CPU_RATIO
+        )
+    return out
+
+
 def _check(value: Any, ok: bool, **extra: Any) -> dict[str, Any]:
     return {"value": value, "met": bool(ok), **extra}
 
@@ -103,6 +168,8 @@ _COLUMNS = (
     ("changed/s", "{:.0f}", "throughput_per_second"),
     ("peak RSS MiB", "{}", "peak_rss_mib"),
     ("CPU s", "{}", "cpu_seconds"),
+    ("apiserver CPU s", "{}", "apiserver_cpu"),
+    ("etcd CPU s", "{}", "etcd_cpu"),
 )
 
 
@@ -111,13 +178,29 @@ def table(results: dict[str, Any]) -> str:
     for label, run in results["runs"].items():
         row = []
         for _, fmt, key in _COLUMNS:
-            value = label if key == "label" else run.get(key)
+            value = label if key == "label" else _cell(run, key)
             row.append("-" if value is None else fmt.format(value))
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(_COLUMNS))]
     lines = ["  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def _cell(run: dict[str, Any], key: str) -> Any:
+    if key in ("apiserver_cpu", "etcd_cpu"):
+        return (run.get("server_cpu_seconds") or {}).get(key.removesuffix("_cpu"))
+    return run.get(key)
+
+
+def write_phases_text(phases: dict[str, dict[str, float]]) -> str:
+    """One line per run: its writes alone, per write (``write_phases``)."""
+    return "\n".join(
+        f"  {name}: {p['writes']} writes in {p['wall_seconds']} s ({p['writes_per_second']}/s);"
+        f" per write: client {p['client_cpu_ms']} ms, kube-apiserver {p['apiserver_cpu_ms']} ms,"
+        f" etcd {p['etcd_cpu_ms']} ms CPU"
+        for name, p in phases.items()
+    )
 
 
 def targets_text(targets: dict[str, Any]) -> str:

@@ -42,8 +42,8 @@ def nsshutdown_page_size() -> int:
 
 PAGE_SIZE = nsshutdown_page_size()
 NOOP_REPEATS = 3
-#: Every step ``--steps`` can name; the first four, in this order, are the default.
-STEPS = ("shutdown", "noop", "restore", "ceiling", "noop-up", "killed")
+#: Every step ``--steps`` can name; the first five, in this order, are the default.
+STEPS = ("noop-up", "shutdown", "noop", "restore", "ceiling", "killed")
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,16 @@ class BenchSession:
             return self._cli("restore", self.closed_schedule, expect_down=False)
         return self._ceiling()
 
-    def _measured(self) -> Counter[apimetrics.Key]:
+    def _measured(self) -> tuple[Counter[apimetrics.Key], apimetrics.ServerCpu]:
+        """The servers' request counts and CPU time so far."""
         time.sleep(0.2)  # let the server settle the previous step's counters
-        return apimetrics.scrape(self.api)
+        return apimetrics.scrape(self.api), apimetrics.server_cpu(self.api, self.cluster.etcd_url)
+
+    def _since(
+        self, before: tuple[Counter[apimetrics.Key], apimetrics.ServerCpu]
+    ) -> tuple[apimetrics.RequestCounts, apimetrics.ServerCpu]:
+        counts, cpu = self._measured()
+        return apimetrics.difference(before[0], counts), cpu - before[1]
 
     def _cli(self, label: str, schedule: Path, *, expect_down: bool) -> dict[str, Any]:
         report.say(f"run: {label} ...")
@@ -120,7 +127,7 @@ class BenchSession:
             kubeconfig=self.cluster.kubeconfig_path, schedule=schedule, workdir=self.workdir,
             label=label, extra=self._cli_flags(),
         )  # fmt: skip
-        counts = apimetrics.difference(before, self._measured())
+        counts, cpu = self._since(before)
         wrong = verify.mismatches(self.api, self.workloads, down=expect_down)
         self.checks[label] = {
             "exit_code": result.exit_code,
@@ -130,7 +137,7 @@ class BenchSession:
         if result.exit_code != 0:
             tail = result.stderr_path.read_text(errors="replace")[-2000:]
             report.say(f"{label}: exit {result.exit_code}\n{tail}")
-        entry = _entry(result.wall_seconds, result.actions(), counts, client=_client(result))
+        entry = _entry(result.wall_seconds, result.actions(), counts, cpu, client=_client(result))
         entry |= {
             "peak_rss_mib": round(result.max_rss_mib, 1),
             "cpu_seconds": round(result.cpu_seconds, 2),
@@ -155,13 +162,13 @@ class BenchSession:
             kubeconfig=self.cluster.kubeconfig_path, schedule=self.open_schedule,
             workdir=self.workdir, label="killed", extra=self._cli_flags(), stop=stop,
         )  # fmt: skip
-        counts = apimetrics.difference(before, self._measured())
+        counts, cpu = self._since(before)
         up, down, broken = verify.split(self.api, self.workloads)
         accepted = sum(
             n for (verb, _, code), n in counts.by_key.items()
             if verb == "PATCH" and code.startswith("2")
         )  # fmt: skip
-        killed = _entry(result.wall_seconds, down, counts, client=None)
+        killed = _entry(result.wall_seconds, down, counts, cpu, client=None)
         killed |= {
             "peak_rss_mib": None,  # the wrapper that reads it does not run when signalled
             "cpu_seconds": round(result.cpu_seconds, 2),
@@ -207,10 +214,14 @@ class BenchSession:
 
     def _ceiling(self) -> dict[str, Any]:
         report.say("ceiling ...")
+        versions = ceiling.resource_versions(verify.observed(self.api), self.workloads)
         before = self._measured()
-        result = ceiling.measure(self.api, self.workloads, concurrency=self.args.concurrency)
-        counts = apimetrics.difference(before, self._measured())
-        entry = _entry(result.wall_seconds, result.patches, counts, client=result.patches)
+        result = ceiling.measure(
+            self.api, self.workloads, versions, concurrency=self.args.concurrency
+        )
+        counts, cpu = self._since(before)
+        entry = _entry(result.wall_seconds, result.patches, counts, cpu, client=result.patches)
+        entry["cpu_seconds"] = round(result.cpu_seconds, 2)
         entry["load_average_1m"] = round(os.getloadavg()[0], 2)
         report.say(f"ceiling: {entry}")
         return entry
@@ -307,7 +318,12 @@ def _client(result: RunResult) -> int | None:
 
 
 def _entry(
-    wall: float, changed: int, counts: apimetrics.RequestCounts, *, client: int | None
+    wall: float,
+    changed: int,
+    counts: apimetrics.RequestCounts,
+    cpu: apimetrics.ServerCpu,
+    *,
+    client: int | None,
 ) -> dict[str, Any]:
     server = counts.total
     return {
@@ -318,6 +334,7 @@ def _entry(
         "server_writes": counts.verb("PATCH") + counts.verb("PUT") + counts.verb("POST"),
         "requests_per_changed": round(server / changed, 3) if changed else None,
         "throughput_per_second": round(changed / wall, 1) if wall else 0.0,
+        "server_cpu_seconds": {"apiserver": round(cpu.apiserver, 2), "etcd": round(cpu.etcd, 2)},
         "server_breakdown": counts.summary(),
         "server_background": counts.background_summary(),
     }
