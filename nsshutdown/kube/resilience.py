@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from tenacity import (
     RetryCallState,
@@ -149,17 +149,34 @@ class Resilience:
         return self._requests
 
     def call(self, fn: Callable[[], T], *, what: str, best_effort: bool = False) -> T:
+        started = time.monotonic()
+        try:  # nearly every call: one attempt, without the cost of setting up retries (~0.1 ms)
+            return self._attempt(fn, what, best_effort)
+        except ApiError as exc:
+            if not is_transient(exc):
+                raise
+            failed: ApiError | None = exc
+        # Retries: the failed attempt is replayed as the first, so that the backoff, Retry-After,
+        # the attempts and the total time are counted exactly as if it had been made in the loop.
+
+        def attempt() -> T:
+            nonlocal failed
+            if failed is not None:
+                replayed, failed = failed, None
+                raise replayed
+            return self._attempt(fn, what, best_effort)
+
         attempts = min(BEST_EFFORT_ATTEMPTS, self.limits.attempts) if best_effort else None
+        left = max(0.0, self.limits.retry_seconds - (time.monotonic() - started))
         retrying = Retrying(
             retry=retry_if_exception(is_transient),
-            stop=stop_after_attempt(attempts or self.limits.attempts)
-            | stop_after_delay(self.limits.retry_seconds),
+            stop=stop_after_attempt(attempts or self.limits.attempts) | stop_after_delay(left),
             wait=self._wait,
             sleep=self._sleep,
             before_sleep=lambda state: _log_retry(state, what),
             reraise=True,
         )
-        return cast(T, retrying(self._attempt, fn, what, best_effort))
+        return retrying(attempt)
 
     def _attempt(self, fn: Callable[[], T], what: str, best_effort: bool) -> T:
         self.breaker.check()
