@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import nsrun, report
-from bench.session import STEPS, BenchSession, KillAfter
+from bench.session import DEFAULT_STEPS, STEPS, BenchSession, KillAfter
 from devtools.cluster import LocalCluster
 from nsshutdown.kube import Limits
 
@@ -37,9 +37,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--qps", type=float, default=None, help="nsshutdown --qps (its default)")
     parser.add_argument("--burst", type=int, default=None, help="nsshutdown --burst")
     parser.add_argument(
-        "--steps", default=",".join(STEPS[:5]),
+        "--steps", default=",".join(DEFAULT_STEPS),
         help="the measured steps, in order, comma-separated, from: " + ", ".join(STEPS)
-        + "; noop-up is a run with nothing to do while every workload is up, without writes "
+        + "; noop-up is a run with nothing to do while every workload is up, without writes; "
+        "ceiling-up is the ceiling's writes back up, shaped like a restore's "
         "(the largest sizes: --steps noop-up,shutdown,noop); killed is a shutdown stopped "
         "from outside after --kill-after seconds, then the next run (needs every workload up: "
         "put it first, e.g. --steps killed,noop,restore)",
@@ -68,6 +69,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--results", type=Path, default=report.RESULTS_DIR, help="where the JSON goes"
     )
     parser.add_argument(
+        "--rounds", type=int, default=1,
+        help="repeat the steps this many times (later rounds are reported as shutdown.2, ...): "
+        "on a shared machine, interleaved repeats tell a change from the neighbours' load",
+    )  # fmt: skip
+    parser.add_argument(
         "--source", type=Path, default=None,
         help="run the nsshutdown package of this directory (e.g. a patched copy)",
     )  # fmt: skip
@@ -76,8 +82,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = sorted(set(args.steps) - set(STEPS))
     if unknown or not args.steps:
         parser.error(f"--steps: unknown {', '.join(unknown)}; choose from {', '.join(STEPS)}")
-    if args.profile and args.steps != list(STEPS[:4]):
+    if args.profile and args.steps != list(DEFAULT_STEPS):
         parser.error("--profile needs the default --steps")
+    if args.rounds < 1 or (args.rounds > 1 and "killed" in args.steps):
+        parser.error("--rounds: at least 1, and 1 with the killed step")
     if ("killed" in args.steps) != (args.kill_after is not None):
         parser.error("--steps killed and --kill-after go together")
     args.kill_signal = signal.Signals["SIG" + args.kill_signal]

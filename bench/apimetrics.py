@@ -26,7 +26,7 @@ _LONG_RUNNING = frozenset({"WATCH", "CONNECT"})
 #: minutes): they are reported apart, never counted against a run. Non-resource URLs (discovery:
 #: ``/api``, ``/apis``) are counted: a client that sends them pays for them.
 RUN_RESOURCES = frozenset(
-    {"namespaces", "deployments", "statefulsets", "cronjobs", "scaledobjects", "rollouts",
+    {"namespaces", "deployments", "statefulsets", "cronjobs", "jobs", "scaledobjects", "rollouts",
      "configmaps", "pods", ""}
 )  # fmt: skip
 

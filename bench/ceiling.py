@@ -1,7 +1,8 @@
 """The ceiling: how fast this API server accepts the same writes from a minimal client.
 
 Same process as the benchmark, same number of JSON merge patches as the shutdown run, shaped like
-nsshutdown's (the scaled field plus three annotations, guarded by the ``resourceVersion`` listed
+nsshutdown's (the scaled field plus three annotations; back up: the saved value and every key of
+nsshutdown's removed, as a restore sends; guarded by the ``resourceVersion`` listed
 just before, untimed, with a field manager), over a thread pool of the same concurrency and one
 keep-alive connection per thread, with no rate limit, no retries and no model objects. Whatever
 nsshutdown adds on top of this is client-side cost; the server does the same work for both.
@@ -16,6 +17,7 @@ from typing import Any
 
 from bench.rawapi import RawApi
 from bench.seed import Seeded
+from nsshutdown.constants import OWN_WORKLOAD_KEYS
 
 FIELD_MANAGER = "nsshutdown-bench-ceiling"
 
@@ -55,15 +57,30 @@ def shutdown_patch(workload: Seeded, stamp: str, resource_version: str) -> dict[
     return {"metadata": metadata, "spec": spec}
 
 
+def restore_patch(workload: Seeded, version: str) -> dict[str, Any]:
+    """What nsshutdown's restore sends: the saved count back, every key of its own removed."""
+    spec = {"suspend": False} if workload.kind == "CronJob" else {"replicas": workload.replicas}
+    metadata = {"annotations": dict.fromkeys(OWN_WORKLOAD_KEYS), "resourceVersion": version}
+    return {"metadata": metadata, "spec": spec}
+
+
 def measure(
-    api: RawApi, workloads: list[Seeded], versions: dict[Seeded, str], *, concurrency: int
+    api: RawApi,
+    workloads: list[Seeded],
+    versions: dict[Seeded, str],
+    *,
+    concurrency: int,
+    up: bool = False,
 ) -> CeilingResult:
-    """Scale every workload down with one patch each, as fast as the server allows."""
+    """Scale every workload down (``up``: back up, as a restore does) with one patch each, as
+    fast as the server allows."""
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     query = f"?fieldManager={FIELD_MANAGER}"
 
     def patch(workload: Seeded) -> None:
-        api.merge_patch(workload.path + query, shutdown_patch(workload, stamp, versions[workload]))
+        version = versions[workload]
+        body = restore_patch(workload, version) if up else shutdown_patch(workload, stamp, version)
+        api.merge_patch(workload.path + query, body)
 
     started, cpu = time.monotonic(), time.process_time()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:

@@ -25,6 +25,7 @@ LISTED = {
     "Deployment": "/apis/apps/v1/deployments",
     "StatefulSet": "/apis/apps/v1/statefulsets",
     "CronJob": "/apis/batch/v1/cronjobs",
+    "Job": "/apis/batch/v1/jobs",
     "ScaledObject": "/apis/keda.sh/v1alpha1/scaledobjects",
     "Rollout": "/apis/argoproj.io/v1alpha1/rollouts",
 }
@@ -42,8 +43,10 @@ def nsshutdown_page_size() -> int:
 
 PAGE_SIZE = nsshutdown_page_size()
 NOOP_REPEATS = 3
-#: Every step ``--steps`` can name; the first five, in this order, are the default.
-STEPS = ("noop-up", "shutdown", "noop", "restore", "ceiling", "killed")
+#: Every step ``--steps`` can name; the first six, in this order, are the default (they end
+#: where they started: every workload up).
+STEPS = ("noop-up", "shutdown", "noop", "restore", "ceiling", "ceiling-up", "killed")
+DEFAULT_STEPS = STEPS[:6]
 
 
 @dataclass(frozen=True)
@@ -78,11 +81,12 @@ class BenchSession:
         report.say(f"seeded: {seeding}")
         self._warm_up()
         runs: dict[str, dict[str, Any]] = {}
-        for step in self.args.steps:
-            if step == "killed":  # two runs: the one stopped part-way, and the next one
-                runs |= self._killed(round(self.args.kill_after.seconds(runs), 2))
-            else:
-                runs[step] = self._step(step)
+        for number in range(1, self.args.rounds + 1):
+            for step in self.args.steps:
+                if step == "killed":  # two runs: the one stopped part-way, and the next one
+                    runs |= self._killed(round(self.args.kill_after.seconds(runs), 2))
+                else:  # rounds after the first: "shutdown.2", ...
+                    runs[step if number == 1 else f"{step}.{number}"] = self._step(step)
         results = {
             "started": self.now.isoformat(),
             "machine": self._machine(),
@@ -107,7 +111,7 @@ class BenchSession:
             return self._median_of(NOOP_REPEATS, "noop-up", self.closed_schedule, expect_down=False)
         if step == "restore":
             return self._cli("restore", self.closed_schedule, expect_down=False)
-        return self._ceiling()
+        return self._ceiling(up=step == "ceiling-up")
 
     def _measured(self) -> tuple[Counter[apimetrics.Key], apimetrics.ServerCpu]:
         """The servers' request counts and CPU time so far."""
@@ -212,25 +216,31 @@ class BenchSession:
         median["peak_rss_mib"] = max(r["peak_rss_mib"] for r in runs)
         return median
 
-    def _ceiling(self) -> dict[str, Any]:
-        report.say("ceiling ...")
+    def _ceiling(self, *, up: bool) -> dict[str, Any]:
+        label = "ceiling-up" if up else "ceiling"
+        report.say(f"{label} ...")
         versions = ceiling.resource_versions(verify.observed(self.api), self.workloads)
         before = self._measured()
         result = ceiling.measure(
-            self.api, self.workloads, versions, concurrency=self.args.concurrency
+            self.api, self.workloads, versions, concurrency=self.args.concurrency, up=up
         )
         counts, cpu = self._since(before)
         entry = _entry(result.wall_seconds, result.patches, counts, cpu, client=result.patches)
         entry["cpu_seconds"] = round(result.cpu_seconds, 2)
         entry["load_average_1m"] = round(os.getloadavg()[0], 2)
-        report.say(f"ceiling: {entry}")
+        wrong = verify.mismatches(self.api, self.workloads, down=not up)
+        self.checks[label] = {"workloads_not_as_expected": len(wrong), "examples": wrong[:5]}
+        report.say(f"{label}: {entry}")
         return entry
 
     def _profile(self) -> dict[str, Any]:
-        """The ceiling left every workload down: profile a no-op; restore; weigh a shutdown's
-        steps; restore; profile a shutdown. The restores in between are not reported."""
+        """The default steps leave every workload up: weigh a shutdown's steps (which shuts
+        down); profile a no-op and weigh its steps; restore; profile a shutdown; restore. The
+        restores are not reported."""
         kw = {"kubeconfig": self.cluster.kubeconfig_path, "extra": self._cli_flags()}
         out: dict[str, Any] = {}
+        report.say("profiling: shutdown steps ...")
+        phases = profiling.phases(schedule=self.open_schedule, write=True, **kw)
         report.say("profiling: no-op ...")
         out["noop"] = profiling.profile_cli(
             schedule=self.open_schedule, workdir=self.workdir, label="noop",
@@ -238,15 +248,13 @@ class BenchSession:
         )  # fmt: skip
         out["noop"]["phases"] = profiling.phases(schedule=self.open_schedule, write=True, **kw)
         self._plain_restore("profile-restore-1")
-        report.say("profiling: shutdown steps ...")
-        phases = profiling.phases(schedule=self.open_schedule, write=True, **kw)
-        self._plain_restore("profile-restore-2")
         report.say("profiling: shutdown ...")
         out["shutdown"] = profiling.profile_cli(
             schedule=self.open_schedule, workdir=self.workdir, label="shutdown",
             results_dir=self.args.results, **kw,
         )  # fmt: skip
         out["shutdown"]["phases"] = phases
+        self._plain_restore("profile-restore-2")
         return out
 
     def _plain_restore(self, label: str) -> None:
@@ -285,7 +293,7 @@ class BenchSession:
         return {
             "namespaces": a.namespaces, "per_namespace": a.per_namespace,
             "workloads": len(self.workloads), "concurrency": a.concurrency,
-            "qps": a.qps, "burst": a.burst, "page_size": PAGE_SIZE,
+            "qps": a.qps, "burst": a.burst, "page_size": PAGE_SIZE, "rounds": a.rounds,
             "nsshutdown_flags": self._cli_flags(),
             "nsshutdown_source": str(a.source) if a.source else _checkout(),
             "nsshutdown_default_limits": default_limits(self.workdir),
