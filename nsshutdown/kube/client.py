@@ -3,7 +3,8 @@
 Cheap by construction (see ``observe``): one paginated cluster-wide list per kind per run, decoded
 straight into small frozen objects. Writes are JSON merge patches of exactly the fields in a
 :class:`~nsshutdown.model.Patch`, guarded by ``resourceVersion`` (a stale decision gets 409), with
-field manager ``nsshutdown``; ``dryRun=All`` for ``--dry-run=server``. Every request goes through
+field manager ``nsshutdown``; ``dryRun=All`` for ``--dry-run=server``; their answer is the
+object's metadata alone. Every request goes through
 :class:`~nsshutdown.kube.resilience.Resilience` (rate limit, retries, circuit breaker, counting).
 """
 
@@ -25,7 +26,7 @@ from nsshutdown.kube.auth import build_api_client
 from nsshutdown.kube.events import EventSender
 from nsshutdown.kube.observe import Observer
 from nsshutdown.kube.resilience import Limits
-from nsshutdown.kube.transport import MERGE_PATCH, Transport
+from nsshutdown.kube.transport import MERGE_PATCH, METADATA_ONLY, Transport
 from nsshutdown.model import (
     ClusterState,
     Patch,
@@ -103,10 +104,11 @@ class KubeCluster:
         item = self._transport.request(
             f"patch {workload.ref}",
             lambda: self._transport.send(
-                "PATCH", path, query=query, body=body, content_type=MERGE_PATCH
+                "PATCH", path, query=query, body=body, content_type=MERGE_PATCH,
+                accept=METADATA_ONLY,
             ),
-        )
-        return wire.written(workload, item)
+        )  # fmt: skip
+        return wire.written(workload, patch, item)
 
     def annotate_namespace(
         self, name: str, annotations: Mapping[str, str | None], *, dry_run: bool

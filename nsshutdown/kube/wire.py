@@ -106,24 +106,20 @@ def parse_workload(kind: WorkloadKind, item: Mapping[str, Any]) -> Workload:
     )
 
 
-def written(before: Workload, item: Mapping[str, Any]) -> Workload:
-    """``before`` as a write left it, from the server's answer to the write.
+def written(before: Workload, patch: Patch, item: Mapping[str, Any]) -> Workload:
+    """``before`` as the write of ``patch`` left it, from the server's answer to the write.
 
-    What a write can change (the scaled fields, annotations, ``resourceVersion``, readiness, our
-    write time) is read from the answer; what it cannot (identity, creation, pod requests) is
-    ``before``'s, which saves parsing every container's resources again on each write.
+    The answer is the object's metadata (``transport.METADATA_ONLY``; a server that sends the
+    whole object is read the same way): annotations, ``resourceVersion`` and our write's time
+    come from it, the scaled fields are the ones the patch set, the rest is ``before``'s.
     """
     meta = as_mapping(item.get("metadata"))
-    observed = registry.mechanism(before.kind).observe(item)
     return replace(
         before,
         resource_version=str(meta.get("resourceVersion", "")),
-        replicas=observed.replicas,
-        suspend=observed.suspend,
+        replicas=before.replicas if patch.replicas is None else patch.replicas,
+        suspend=before.suspend if patch.suspend is None else patch.suspend,
         annotations=kept_annotations(meta.get("annotations")),
-        scale_target=observed.scale_target,
-        finished=observed.finished,
-        ready=observed.ready,
         written_at=_written_at(meta),
     )
 
