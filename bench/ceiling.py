@@ -17,9 +17,11 @@ from typing import Any
 
 from bench.rawapi import RawApi
 from bench.seed import Seeded
-from nsshutdown.constants import OWN_WORKLOAD_KEYS
+from nsshutdown import constants as c
 
-FIELD_MANAGER = "nsshutdown-bench-ceiling"
+#: nsshutdown's own: the server's managed-fields work is then the same for both (another manager
+#: would add an entry to every object it writes, and make each later write of either costlier).
+FIELD_MANAGER = c.FIELD_MANAGER
 
 
 @dataclass(frozen=True)
@@ -44,15 +46,11 @@ def resource_versions(
 
 def shutdown_patch(workload: Seeded, stamp: str, resource_version: str) -> dict[str, Any]:
     saved_key, saved, spec = (
-        ("nsshutdown.io/original-suspend", "false", {"suspend": True})
+        (c.ORIGINAL_SUSPEND, "false", {"suspend": True})
         if workload.kind == "CronJob"
-        else ("nsshutdown.io/original-replicas", str(workload.replicas), {"replicas": 0})
+        else (c.ORIGINAL_REPLICAS, str(workload.replicas), {"replicas": 0})
     )
-    annotations = {
-        saved_key: saved,
-        "nsshutdown.io/shutdown-at": stamp,
-        "nsshutdown.io/shutdown-by": "bench-ceiling",
-    }
+    annotations = {saved_key: saved, c.SHUTDOWN_AT: stamp, c.SHUTDOWN_BY: "bench-ceiling"}
     metadata = {"annotations": annotations, "resourceVersion": resource_version}
     return {"metadata": metadata, "spec": spec}
 
@@ -60,7 +58,7 @@ def shutdown_patch(workload: Seeded, stamp: str, resource_version: str) -> dict[
 def restore_patch(workload: Seeded, version: str) -> dict[str, Any]:
     """What nsshutdown's restore sends: the saved count back, every key of its own removed."""
     spec = {"suspend": False} if workload.kind == "CronJob" else {"replicas": workload.replicas}
-    metadata = {"annotations": dict.fromkeys(OWN_WORKLOAD_KEYS), "resourceVersion": version}
+    metadata = {"annotations": dict.fromkeys(c.OWN_WORKLOAD_KEYS), "resourceVersion": version}
     return {"metadata": metadata, "spec": spec}
 
 
