@@ -1,33 +1,26 @@
-"""Options of the commands that talk to a cluster, declared once.
+"""Options of the commands that read a schedule and write to a cluster, declared once.
 
 ``--dry-run`` follows kubectl: ``--dry-run`` alone (or ``--dry-run=client``) sends nothing,
 ``--dry-run=server`` sends every write with the API's ``dryRun=All``. Click cannot have an
 option that is both a flag and takes ``=value``, so :class:`ClusterCommand` rewrites a bare
 ``--dry-run`` to ``--dry-run=client`` before parsing; the value must be attached with ``=``.
 
-The connection and politeness options (``--kubeconfig``, ``--context``, ``--qps``, ``--burst``,
-``--concurrency``, ``--retries``, ``--request-timeout``, ``--breaker-threshold``,
-``--scope-namespaces``) are bundled into one :class:`~nsshutdown.session.session.ClusterOptions` by
-:func:`with_cluster_options`.
+The connection and politeness options (``--kubeconfig``, ``--qps``, ...) are in
+``cli/cluster_options.py``: ``validate`` and ``plan`` take them too, without importing this module.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperCommand
 
 from nsshutdown.cli.options import (
     ConfigMapRef,
-    Context,
-    Kubeconfig,
-    LogFormatOption,
-    LogLevelOption,
     OptionSpec,
     Output,
     OutputFormat,
@@ -35,10 +28,8 @@ from nsshutdown.cli.options import (
     bundle_options,
 )
 from nsshutdown.errors import UsageError
-from nsshutdown.kube.resilience import Limits
 from nsshutdown.observe.logs import LogFormat, LogLevel
 from nsshutdown.run.report import DryRun
-from nsshutdown.session.session import ClusterOptions
 from nsshutdown.session.sources import ScheduleSource
 from nsshutdown.timeutil import MAX_DURATION, format_duration, parse_duration, parse_timestamp
 
@@ -49,7 +40,6 @@ DEFAULT_WAKE_WAIT = timedelta(minutes=1)
 MAX_WAKE_WAIT = timedelta(hours=1)
 
 R = TypeVar("R")
-_DEFAULTS: Final = Limits()
 
 
 def normalize_dry_run(args: list[str]) -> list[str]:
@@ -67,6 +57,18 @@ class ClusterCommand(TyperCommand):
         return super().parse_args(ctx, normalize_dry_run(list(args)))
 
 
+LogFormatOption = Annotated[
+    LogFormat,
+    typer.Option(
+        "--log-format",
+        envvar="NSSHUTDOWN_LOG_FORMAT",
+        help="json (one object a line) or text; auto = text on a terminal, json otherwise.",
+    ),
+]
+LogLevelOption = Annotated[
+    LogLevel,
+    typer.Option("--log-level", envvar="NSSHUTDOWN_LOG_LEVEL", help="Log verbosity."),
+]
 DryRunOption = Annotated[
     DryRun,
     typer.Option(
@@ -97,66 +99,6 @@ WakeWaitOption = Annotated[
         "ready before it stops and leaves the next tiers to a later run (0s: never wait).",
     ),
 ]
-Qps = Annotated[
-    float,
-    typer.Option("--qps", envvar="NSSHUTDOWN_QPS", help="API requests per second (0: no limit)."),
-]
-Burst = Annotated[
-    int, typer.Option("--burst", envvar="NSSHUTDOWN_BURST", help="Requests allowed above --qps.")
-]
-Concurrency = Annotated[
-    int,
-    typer.Option(
-        "--concurrency", envvar="NSSHUTDOWN_CONCURRENCY", min=1, help="Requests in flight."
-    ),
-]
-Retries = Annotated[
-    int,
-    typer.Option(
-        "--retries",
-        envvar="NSSHUTDOWN_RETRIES",
-        min=0,
-        help="Retries of a request failing with 429, 5xx, a reset or a timeout.",
-    ),
-]
-RequestTimeout = Annotated[
-    float,
-    typer.Option(
-        "--request-timeout", envvar="NSSHUTDOWN_REQUEST_TIMEOUT", help="Seconds per API request."
-    ),
-]
-BreakerThreshold = Annotated[
-    int,
-    typer.Option(
-        "--breaker-threshold",
-        envvar="NSSHUTDOWN_BREAKER_THRESHOLD",
-        min=1,
-        help="Consecutive failed API requests after which the run stops writing (exit 2).",
-    ),
-]
-
-ScopeNamespaces = Annotated[
-    str | None,
-    typer.Option(
-        "--scope-namespaces",
-        envvar="NSSHUTDOWN_SCOPE_NAMESPACES",
-        metavar="NS[,NS...]",
-        help="Only these namespaces: each is read with get and listed on its own, nothing "
-        "cluster-wide (for RBAC granted per namespace). Default: the whole cluster.",
-    ),
-]
-_NAMESPACE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
-
-
-def parse_scope(text: str | None) -> tuple[str, ...]:
-    """``"team-a,team-b"`` -> ``("team-a", "team-b")``; every name must be a namespace name."""
-    names = tuple(dict.fromkeys(n.strip() for n in (text or "").split(",") if n.strip()))
-    bad = [n for n in names if not _NAMESPACE_NAME.fullmatch(n)]
-    if bad or (text is not None and not names):
-        raise UsageError(f"--scope-namespaces: not namespace names: {', '.join(bad) or repr(text)}")
-    return names
-
-
 ForOption = Annotated[
     str | None,
     typer.Option(
@@ -196,43 +138,6 @@ def hold_until(
     if at - now > MAX_DURATION:
         raise UsageError(f"--for/--until: {at.isoformat()} is more than {MAX_HOLD} away")
     return at
-
-
-#: (parameter, annotation, default) of every option :func:`with_cluster_options` adds.
-_PARAMETERS: Final[tuple[tuple[str, object, object], ...]] = (
-    ("kubeconfig", Kubeconfig, None),
-    ("context", Context, None),
-    ("qps", Qps, _DEFAULTS.qps),
-    ("burst", Burst, _DEFAULTS.burst),
-    ("concurrency", Concurrency, _DEFAULTS.concurrency),
-    ("retries", Retries, _DEFAULTS.attempts - 1),
-    ("request_timeout", RequestTimeout, _DEFAULTS.timeout_seconds),
-    ("breaker_threshold", BreakerThreshold, _DEFAULTS.breaker_threshold),
-    ("scope_namespaces", ScopeNamespaces, None),
-)
-
-
-def cluster_options(**raw: Any) -> ClusterOptions:
-    if raw["qps"] < 0 or raw["burst"] < 1 or raw["request_timeout"] <= 0:
-        raise UsageError("--qps must be >= 0, --burst >= 1 and --request-timeout > 0")
-    limits = Limits(
-        qps=raw["qps"],
-        burst=raw["burst"],
-        concurrency=raw["concurrency"],
-        attempts=raw["retries"] + 1,
-        timeout_seconds=raw["request_timeout"],
-        breaker_threshold=raw["breaker_threshold"],
-    )
-    return ClusterOptions(
-        kubeconfig=raw["kubeconfig"],
-        context=raw["context"],
-        limits=limits,
-        scope=parse_scope(raw["scope_namespaces"]),
-    )
-
-
-#: Replace the command's ``cluster: ClusterOptions`` parameter by the options above.
-with_cluster_options = bundle_options("cluster", _PARAMETERS, cluster_options)
 
 
 # --- the options of every command that reads a schedule and a cluster ---------------------

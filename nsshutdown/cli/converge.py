@@ -22,13 +22,13 @@ from rich.console import Console
 
 from nsshutdown import __version__
 from nsshutdown.cli.app import app, handle_errors
+from nsshutdown.cli.cluster_options import with_cluster_options
 from nsshutdown.cli.common import (
     ClusterCommand,
     CommandOptions,
     ForOption,
     UntilOption,
     hold_until,
-    with_cluster_options,
     with_command_options,
     with_read_options,
 )

@@ -30,7 +30,7 @@ COMMAND_MODULES: Final = {
     "resume": "converge",
     "wake": "converge",
     "status": "converge",
-    "validate": "offline",
+    "validate": "validate",
     "plan": "offline",
     "check": "preflight",
 }

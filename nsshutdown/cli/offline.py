@@ -1,7 +1,8 @@
-"""``validate`` and ``plan``: check a schedule and see what it does.
+"""``plan``: what a schedule does (``validate``, which checks it, is in ``cli/validate.py``).
 
-Both work without a cluster: ``plan --namespace NAME[=labels]`` plans for the namespaces named on
-the command line (no workloads, so no actions); without ``--namespace`` it reads the live cluster.
+``plan --namespace NAME[=labels]`` works without a cluster: it plans for the namespaces named on
+the command line (no workloads, so no actions), and imports nothing of the session. Without
+``--namespace`` it reads the live cluster, through the session, imported then.
 
 ``plan --at`` accepts ``now`` (the default), an RFC 3339 instant (``2026-11-26T21:00:00+01:00``,
 ``...Z``), or a local date-time without an offset (``2026-11-26T21:00``, or a date for midnight),
@@ -15,27 +16,28 @@ import json
 import logging
 import os
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 
 from nsshutdown import constants as c
 from nsshutdown.cli.app import app, handle_errors
-from nsshutdown.cli.common import with_cluster_options
-from nsshutdown.cli.options import ConfigMapRef, Output, OutputFormat, ScheduleFile
-from nsshutdown.errors import ExitCode, UsageError
+from nsshutdown.cli.cluster_options import ClusterArgs, with_cluster_args
+from nsshutdown.cli.options import (
+    ConfigMapRef,
+    Output,
+    OutputFormat,
+    ScheduleFile,
+    require_schedule,
+)
+from nsshutdown.errors import UsageError
 from nsshutdown.model import ClusterState, Namespace
 from nsshutdown.plan import planner, week
-from nsshutdown.schedule.config import DEFAULT_WAKE_ORDER, Rule, Schedule, load_schedule
-from nsshutdown.schedule.coverage import Coverage, coverage, coverage_lines, coverage_to_json
+from nsshutdown.schedule.config import Schedule, load_schedule
 from nsshutdown.schedule.selection import label_key_problem, label_value_problem
 from nsshutdown.schedule.windows import wall_to_instant
-from nsshutdown.session import session
-from nsshutdown.session.session import ClusterOptions
-from nsshutdown.session.sources import ScheduleSource
-from nsshutdown.timeutil import EARLIEST, LATEST, format_duration, in_range
+from nsshutdown.timeutil import EARLIEST, LATEST, in_range
 from nsshutdown.views import plan as render
 from nsshutdown.views import week as week_view
 
@@ -66,80 +68,6 @@ WeekOption = Annotated[
 ]
 
 
-ClusterFlag = Annotated[
-    bool,
-    typer.Option(
-        "--cluster",
-        envvar="NSSHUTDOWN_VALIDATE_CLUSTER",
-        help="Also check the schedule against the live namespaces: what each schedule matches, "
-        "namespaces matched twice, schedules that match nothing.",
-    ),
-]
-StrictFlag = Annotated[
-    bool,
-    typer.Option(
-        "--strict",
-        envvar="NSSHUTDOWN_STRICT",
-        help="Exit 1 on warnings too (overlaps, schedules matching no namespace).",
-    ),
-]
-
-
-@app.command()
-@handle_errors
-@with_cluster_options
-def validate(
-    schedule_file: ScheduleFile = None,
-    *,
-    configmap: ConfigMapRef = None,
-    check_cluster: ClusterFlag = False,
-    strict: StrictFlag = False,
-    output: Output = OutputFormat.TEXT,
-    cluster: ClusterOptions,
-) -> None:
-    """Check a schedule file (for CI), or the one installed (--configmap): exit 0 when valid, 1
-    with every problem otherwise.
-
-    With --cluster, also against the live namespaces; warnings exit 0 unless --strict."""
-    source = ScheduleSource(file=schedule_file, configmap=configmap)
-    if configmap is None:
-        path: Path | str = _require_schedule(schedule_file)
-        schedule = load_schedule(Path(path))
-    else:
-        opened = session.open_session(
-            source, cluster, now=datetime.now(UTC), schedule_required=True
-        )
-        path, schedule = f"configmap {configmap}", opened.schedule
-    found = None
-    if check_cluster:
-        own = os.environ.get(c.POD_NAMESPACE_ENV) or None
-        found = coverage(schedule, session.live_namespaces(cluster), own_namespace=own)
-    code = ExitCode.BAD_INPUT if strict and found is not None and found.warnings else ExitCode.OK
-    if output is OutputFormat.JSON:
-        typer.echo(json.dumps(_validate_json(path, schedule, found, code), indent=2))
-    else:
-        typer.echo(f"{path}: valid, {_count(len(schedule.schedules), 'schedule')}")
-        for rule in schedule.schedules:
-            typer.echo("\n".join(f"  {line}" for line in _describe(rule)))
-        if found is not None:
-            typer.echo("\n".join(coverage_lines(found)))
-    if code is not ExitCode.OK:
-        raise typer.Exit(int(code))
-
-
-def _validate_json(
-    path: Path | str, schedule: Schedule, found: Coverage | None, code: ExitCode
-) -> dict[str, Any]:
-    return {
-        "file": str(path),
-        "valid": True,
-        "schedules": [rule.name for rule in schedule.schedules],
-        "cluster": None if found is None else coverage_to_json(found),
-        "warnings": [] if found is None else found.warnings,
-        "exit_code": int(code),
-    }
-
-
 OnlyNamespaces = Annotated[
     list[str] | None,
     typer.Argument(metavar="[NAMESPACE...]", show_default=False, help="Only these namespaces."),
@@ -148,7 +76,7 @@ OnlyNamespaces = Annotated[
 
 @app.command()
 @handle_errors
-@with_cluster_options
+@with_cluster_args
 def plan(
     only: OnlyNamespaces = None,
     *,
@@ -158,7 +86,7 @@ def plan(
     output: Output = OutputFormat.TEXT,
     show_week: WeekOption = False,
     configmap: ConfigMapRef = None,
-    cluster: ClusterOptions,
+    cluster: ClusterArgs,
 ) -> None:
     """What `run` would do at a time, and when each namespace next changes.
 
@@ -170,11 +98,14 @@ def plan(
     if namespace:
         if configmap is not None:
             raise UsageError("--namespace plans offline: give the schedule with --schedule FILE")
-        schedule = load_schedule(_require_schedule(schedule_file))
+        schedule = load_schedule(require_schedule(schedule_file))
         state = build_offline_state(namespace)
     else:
+        from nsshutdown.session import session  # noqa: PLC0415 - only when it connects
+        from nsshutdown.session.sources import ScheduleSource  # noqa: PLC0415
+
         source = ScheduleSource(file=schedule_file, configmap=configmap)
-        opened = session.open_session(source, cluster, now=now, schedule_required=True)
+        opened = session.open_session(source, cluster.options(), now=now, schedule_required=True)
         schedule, own = opened.schedule, opened.own_namespace
         state = opened.observe()
     when = parse_at(at, now=now, zone=ZoneInfo(schedule.defaults.timezone))
@@ -251,39 +182,3 @@ def parse_at(text: str, *, now: datetime, zone: ZoneInfo) -> datetime:
     if not in_range(value):
         raise UsageError(f'--at "{text}": give a time between {EARLIEST.year} and {LATEST.year}')
     return value
-
-
-def _require_schedule(schedule_file: Path | None) -> Path:
-    if schedule_file is None:
-        raise UsageError("give --schedule FILE (or set NSSHUTDOWN_SCHEDULE)")
-    return schedule_file
-
-
-def _describe(rule: Rule) -> list[str]:
-    match = rule.namespaces
-    covers = []
-    if match is not None:
-        covers += [f"names {', '.join(match.names)}"] if match.names else []
-        covers += [f'selector "{match.selector}"'] if match.selector is not None else []
-        covers += [f"except {', '.join(match.exclude)}"] if match.exclude else []
-    else:
-        covers = [f"only the namespaces that choose it ({c.SCHEDULE_CHOICE}: {rule.name})"]
-    lines = [
-        f"{rule.name} ({rule.timezone}): {_count(len(rule.windows), 'window')}, "
-        f"{_count(len(rule.holidays), 'holiday')}",
-        f"  covers {'; '.join(covers)}",
-        f"  kinds {', '.join(k.value for k in rule.kinds)}; "
-        f"grace period {format_duration(rule.grace_period)}",
-    ]
-    if rule.down_replicas:
-        lines.append(f"  keeps {_count(rule.down_replicas, 'replica')} up while down")
-    if rule.wake_order != DEFAULT_WAKE_ORDER:  # the default goes without saying
-        tiers = " -> ".join("/".join(tier) for tier in rule.wake_order) or "all at once"
-        lines.append(
-            f"  wakes up in tiers {tiers}, each within {format_duration(rule.wake_timeout)}"
-        )
-    return lines
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from nsshutdown.observe.logs import LogFormat, LogLevel
+from nsshutdown.errors import UsageError
 
 
 class OutputFormat(StrEnum):
@@ -57,20 +57,6 @@ Output = Annotated[
         "--output", "-o", envvar="NSSHUTDOWN_OUTPUT", help="text for people, json for scripts."
     ),
 ]
-LogFormatOption = Annotated[
-    LogFormat,
-    typer.Option(
-        "--log-format",
-        envvar="NSSHUTDOWN_LOG_FORMAT",
-        help="json (one object a line) or text; auto = text on a terminal, json otherwise.",
-    ),
-]
-LogLevelOption = Annotated[
-    LogLevel,
-    typer.Option("--log-level", envvar="NSSHUTDOWN_LOG_LEVEL", help="Log verbosity."),
-]
-
-
 #: One option of a bundle: (parameter name, ``Annotated`` type, default).
 OptionSpec = tuple[str, object, object]
 R = TypeVar("R")
@@ -108,3 +94,10 @@ def bundle_options(
         return wrapper
 
     return decorate
+
+
+def require_schedule(schedule_file: Path | None) -> Path:
+    """The ``--schedule`` file of a command that reads no ConfigMap."""
+    if schedule_file is None:
+        raise UsageError("give --schedule FILE (or set NSSHUTDOWN_SCHEDULE)")
+    return schedule_file

@@ -15,12 +15,11 @@ import typer
 from rich.console import Console
 
 from nsshutdown.cli.app import app, handle_errors
-from nsshutdown.cli.common import EventsOption, with_cluster_options
+from nsshutdown.cli.cluster_options import with_cluster_options
+from nsshutdown.cli.common import EventsOption, LogFormatOption, LogLevelOption
 from nsshutdown.cli.metrics_options import with_pushgateway_options
 from nsshutdown.cli.options import (
     ConfigMapRef,
-    LogFormatOption,
-    LogLevelOption,
     Output,
     OutputFormat,
     ScheduleFile,

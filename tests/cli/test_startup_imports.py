@@ -16,19 +16,42 @@ import sys
 
 import pytest
 
+from nsshutdown.cli.cluster_options import ClusterArgs
+from nsshutdown.kube.resilience import Limits
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 
-#: Never needed without a cluster: the Kubernetes client and its HTTP stack, the metrics client.
-CLUSTER_AND_METRICS = ("kubernetes", "urllib3", "prometheus_client")
+#: Never needed without a cluster: the Kubernetes client and its HTTP stack, the metrics client,
+#: the session (which connects) and the retry library of its API requests.
+CLUSTER_AND_METRICS = (
+    "kubernetes",
+    "urllib3",
+    "prometheus_client",
+    "tenacity",
+    "nsshutdown.session",
+    "nsshutdown.kube",
+    "nsshutdown.run",
+)
 #: Not needed by a command that prints no table: rich, and the other commands' modules.
-NOT_FOR_VALIDATE = (
+NOT_FOR_PLAN = (
     *CLUSTER_AND_METRICS,
     "rich",
     "nsshutdown.cli.converge",
     "nsshutdown.cli.preflight",
-    "nsshutdown.observe.metrics",
-    "nsshutdown.observe.pushgateway",
+    "nsshutdown.cli.common",
+    "nsshutdown.cli.validate",
+    "nsshutdown.observe",
+)
+#: ``validate FILE`` reads and checks a schedule: nothing of the planner, the views, the workload
+#: kinds' mechanisms, ``plan``'s module, or the coverage report of ``--cluster``.
+NOT_FOR_VALIDATE = (
+    *(name for name in NOT_FOR_PLAN if name != "nsshutdown.cli.validate"),
+    "nsshutdown.cli.offline",
+    "nsshutdown.plan",
+    "nsshutdown.views",
+    "nsshutdown.kinds",
+    "nsshutdown.schedule.coverage",
 )
 #: ``--version`` needs the app and the package's metadata: no schedule, no model, no view.
 NOT_FOR_VERSION = (*NOT_FOR_VALIDATE, "pydantic", "yaml", "croniter", "nsshutdown.schedule")
@@ -73,7 +96,7 @@ def test_validate_loads_no_cluster_metrics_or_table_code(
 def test_plan_offline_as_json_loads_no_cluster_metrics_or_table_code() -> None:
     argv = ["plan", "--schedule", str(ROOT / "examples" / "nights-and-weekends.yaml")]
     argv += ["--namespace", "dev-a=env=dev", "--at", "2026-11-26T21:00:00+01:00", "-o", "json"]
-    assert _offending(_loaded(argv), NOT_FOR_VALIDATE) == []
+    assert _offending(_loaded(argv), NOT_FOR_PLAN) == []
 
 
 def test_plan_offline_as_text_loads_no_cluster_or_metrics_code() -> None:
@@ -87,9 +110,16 @@ def test_plan_offline_as_text_loads_no_cluster_or_metrics_code() -> None:
 def test_help_loads_no_cluster_or_metrics_client() -> None:
     # the help lists every command, so every command module loads; their clients do not
     loaded = _loaded(["--help"])
-    assert _offending(loaded, CLUSTER_AND_METRICS) == []
+    assert _offending(loaded, ("kubernetes", "urllib3", "prometheus_client")) == []
     assert "nsshutdown.cli.converge" in loaded
 
 
 def test_version_loads_no_command_at_all() -> None:
     assert _offending(_loaded(["--version"]), NOT_FOR_VERSION) == []
+
+
+def test_cluster_option_defaults_are_the_request_limits_defaults() -> None:
+    # cli/cluster_options.py repeats them so as not to import kube.resilience (and tenacity)
+    options, limits = ClusterArgs().options(), Limits()
+    assert options.limits == limits
+    assert options == type(options)()  # the session's own defaults
