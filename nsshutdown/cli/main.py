@@ -13,6 +13,8 @@ import gc
 import importlib
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Final
 
 import typer
@@ -34,6 +36,10 @@ COMMAND_MODULES: Final = {
     "plan": "offline",
     "check": "preflight",
 }
+
+
+#: pydantic's own setting: ``__all__`` (or ``1``, ``true``) disables every plugin.
+PYDANTIC_PLUGINS_ENV: Final = "PYDANTIC_DISABLE_PLUGINS"
 
 
 def load_commands(argv: list[str]) -> None:
@@ -90,13 +96,35 @@ def _root(
 
 def main() -> None:
     args = sys.argv[1:]
-    load_commands(args)
-    # A run builds tens of thousands of small objects that live until it ends. Left at its
-    # defaults, the cyclic collector rescans them, and every imported module, again and again
-    # while lists are decoded: freeze what the imports made and collect far less often.
-    gc.freeze()
+    # A run builds tens of thousands of small objects that live until it ends, and so do the
+    # imports (modules, classes, the schedule's pydantic schemas). Left at its defaults, the
+    # cyclic collector rescans them again and again, from the first import on: collect far less
+    # often from the start, and freeze what the imports made.
     gc.set_threshold(50_000, 20, 20)
+    with _no_pydantic_plugins():
+        load_commands(args)
+    gc.freeze()
     sys.exit(run_cli(args))
+
+
+@contextmanager
+def _no_pydantic_plugins() -> Iterator[None]:
+    """No pydantic plugins for the models built meanwhile (``schedule/config.py``'s, the only ones).
+
+    Unless told ``PYDANTIC_DISABLE_PLUGINS``, pydantic looks for plugins at the first model it
+    builds, in the entry points of every package installed next to it (a few ms in a small
+    environment, more in a large one); nsshutdown uses none. A value the user set is left as it
+    is, and ours is removed afterwards: a process started later, such as a kubeconfig's
+    credential plugin, does not inherit it.
+    """
+    if PYDANTIC_PLUGINS_ENV in os.environ:
+        yield
+        return
+    os.environ[PYDANTIC_PLUGINS_ENV] = "__all__"
+    try:
+        yield
+    finally:
+        del os.environ[PYDANTIC_PLUGINS_ENV]
 
 
 def run_cli(argv: list[str] | None = None) -> int:

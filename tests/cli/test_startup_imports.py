@@ -123,3 +123,44 @@ def test_cluster_option_defaults_are_the_request_limits_defaults() -> None:
     options, limits = ClusterArgs().options(), Limits()
     assert options.limits == limits
     assert options == type(options)()  # the session's own defaults
+
+
+#: ``main`` as the console script runs it, with ``importlib.metadata.entry_points`` counting the
+#: look-ups of pydantic's plugins (pydantic reads its entry point group, "pydantic").
+_MAIN = """
+import contextlib, io, json, os, sys
+import importlib.metadata as metadata
+looked_up = []
+real = metadata.entry_points
+def entry_points(**params):
+    looked_up.append(params.get("group"))
+    return real(**params)
+metadata.entry_points = entry_points
+from nsshutdown.cli.main import main
+sys.argv = ["nsshutdown", *sys.argv[1:]]
+with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+    main()
+print(json.dumps({"looked_up": looked_up, "env": os.environ.get("PYDANTIC_DISABLE_PLUGINS")}))
+"""
+
+
+@pytest.mark.parametrize(("given", "looks_up"), [(None, False), ("some-plugin", True)])
+def test_pydantic_plugins_are_not_looked_up_unless_the_user_set_the_variable(
+    given: str | None, looks_up: bool
+) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(ROOT)}
+    if given is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = given  # theirs: left as it is, so pydantic looks
+    argv = ["validate", "--schedule", str(EXAMPLES[0])]
+    proc = subprocess.run(
+        [sys.executable, "-c", _MAIN, *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.splitlines()[-1])
+    assert ("pydantic" in result["looked_up"]) is looks_up
+    assert result["env"] == given  # ours is not left behind for the processes started later
