@@ -10,6 +10,7 @@ import difflib
 import functools
 import zoneinfo
 from datetime import datetime, timedelta
+from importlib import resources
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator
@@ -29,8 +30,12 @@ SUGGESTED_WAKE_ORDER: tuple[tuple[str, ...], ...] = (
 )  # cron fields are wall-clock times: no zone
 
 
+#: Files of a zone directory that are no time zone a schedule could mean.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 def check_zone(name: str) -> str:
-    if name in _zone_names():
+    if name in _packaged_zone_names() or name in _zone_names():
         return name
     close = difflib.get_close_matches(name, _zone_names(), n=1)
     hint = f' (did you mean "{close[0]}"?)' if close else " (use an IANA name like Europe/Madrid)"
@@ -38,8 +43,23 @@ def check_zone(name: str) -> str:
 
 
 @functools.cache
+def _packaged_zone_names() -> frozenset[str]:
+    """The zones listed by the ``tzdata`` package (a dependency): one file to read.
+
+    :func:`zoneinfo.available_timezones` starts from this same list, then opens every file under
+    the system's zone directories (tens of ms): a name found here is valid without that walk,
+    which is left to the names it does not list and to the suggestions for a mistyped one.
+    """
+    try:
+        with resources.files("tzdata").joinpath("zones").open("r", encoding="utf-8") as lines:
+            return frozenset(filter(None, (line.strip() for line in lines))) - _NOT_ZONES
+    except (ImportError, OSError):
+        return frozenset()
+
+
+@functools.cache
 def _zone_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules", "Factory"})
+    return frozenset(zoneinfo.available_timezones() - _NOT_ZONES)
 
 
 def check_cron(expr: str) -> str:

@@ -13,11 +13,13 @@ import json
 import pathlib
 import subprocess
 import sys
+import zoneinfo
 
 import pytest
 
 from nsshutdown.cli.cluster_options import ClusterArgs
 from nsshutdown.kube.resilience import Limits
+from nsshutdown.schedule import fields
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -164,3 +166,18 @@ def test_pydantic_plugins_are_not_looked_up_unless_the_user_set_the_variable(
     result = json.loads(proc.stdout.splitlines()[-1])
     assert ("pydantic" in result["looked_up"]) is looks_up
     assert result["env"] == given  # ours is not left behind for the processes started later
+
+
+def test_a_time_zone_of_tzdata_is_checked_without_reading_every_zone_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # available_timezones() opens every file under the system's zone directories (tens of ms)
+    def walk() -> set[str]:
+        raise AssertionError("the zone directories were read")
+
+    fields._packaged_zone_names.cache_clear()
+    fields._zone_names.cache_clear()
+    monkeypatch.setattr(zoneinfo, "available_timezones", walk)
+    assert fields.check_zone("Europe/Madrid") == "Europe/Madrid"
+    with pytest.raises(AssertionError, match="zone directories"):  # anything else: the full list
+        fields.check_zone("Europe/Madird")
