@@ -15,11 +15,39 @@ from __future__ import annotations
 
 import calendar
 import functools
+import platform
+import struct
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from croniter import croniter
+
+def _pointer_size(
+    executable: str = sys.executable, bits: str = "", linkage: str = ""
+) -> tuple[str, str]:
+    return bits or f"{struct.calcsize('P') * 8}bit", linkage
+
+
+@contextmanager
+def _architecture_from_pointer_size() -> Iterator[None]:
+    """Importing croniter calls :func:`platform.architecture`, only to tell a 32-bit Python.
+
+    That runs ``file -b`` on the interpreter in a subprocess (10 to 40 ms, most of croniter's
+    import time, on every command that reads a schedule); the size of a pointer, which it also
+    looks at, answers the question alone.
+    """
+    real = platform.architecture
+    platform.architecture = _pointer_size
+    try:
+        yield
+    finally:
+        platform.architecture = real
+
+
+with _architecture_from_pointer_size():
+    from croniter import croniter
 
 #: Enough days to find the next 29 February even across a skipped leap year (2100).
 MAX_DAYS = 8 * 366 + 1

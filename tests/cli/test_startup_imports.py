@@ -120,6 +120,37 @@ def test_version_loads_no_command_at_all() -> None:
     assert _offending(_loaded(["--version"]), NOT_FOR_VERSION) == []
 
 
+#: The command line with every process it starts recorded (``subprocess`` is how Python starts one).
+_PROCESSES = """
+import contextlib, io, json, subprocess, sys
+started = []
+class Recorded(subprocess.Popen):
+    def __init__(self, args, *more, **options):
+        started.append(args)
+        super().__init__(args, *more, **options)
+subprocess.Popen = Recorded
+from nsshutdown.cli.main import run_cli
+with contextlib.redirect_stdout(io.StringIO()):
+    run_cli(sys.argv[1:])
+print(json.dumps(started))
+"""
+
+
+def test_validate_starts_no_process() -> None:
+    # croniter asks platform.architecture() at import, which runs `file` on the interpreter
+    argv = ["validate", "--schedule", str(EXAMPLES[0])]
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROCESSES, *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1]) == []
+
+
 def test_cluster_option_defaults_are_the_request_limits_defaults() -> None:
     # cli/cluster_options.py repeats them so as not to import kube.resilience (and tenacity)
     options, limits = ClusterArgs().options(), Limits()
