@@ -2,9 +2,11 @@
 
 Every command that needs no cluster (``--version``, ``--help``, ``validate`` of each example
 schedule, ``plan --namespace``) runs ``--runs`` times as its own ``python -m nsshutdown``
-process, after one unmeasured run that warms the bytecode and file caches. For each it prints the
-median and the fastest wall time, the median CPU time (user + system, from ``wait4``: steadier
-than wall time on a shared machine) and the median peak RSS.
+process, after one unmeasured run that warms the bytecode and file caches; so do the interpreter
+alone and the libraries ``validate`` needs, imported alone (:data:`LIBRARIES`): the floor that
+nsshutdown's own code adds to. For each it prints the median and the fastest wall time, the
+median CPU time (user + system, from ``wait4``: steadier than wall time on a shared machine) and
+the median peak RSS.
 
 ``--source DIR`` measures the ``nsshutdown`` package of another checkout (``git worktree add
 DIR COMMIT``), with that checkout's examples. ``--baseline DIR`` measures two checkouts in
@@ -38,10 +40,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 #: The schedule the import-time table uses.
 IMPORT_CASE = ("validate", "--schedule", "examples/nights-and-weekends.yaml")
+#: The libraries ``validate`` cannot do without, imported alone, with the one pydantic model that
+#: makes pydantic import the rest of itself (its schema builder, its plugin look-up).
+LIBRARIES = (
+    "import typer.main, yaml, croniter\n"
+    "from pydantic import BaseModel\n"
+    "class Model(BaseModel):\n"
+    "    field: int\n"
+)
+#: The rows measured before the commands: the interpreter's arguments, not the command's.
+FLOORS = {
+    "python -c pass": ["-c", "pass"],
+    "typer, pydantic (1 model), yaml, croniter": ["-c", LIBRARIES],
+}
 
 
 def cases(root: Path) -> dict[str, list[str]]:
-    """Label -> arguments of each offline command measured."""
+    """Label -> the interpreter's arguments (``-m nsshutdown ...``) of each command measured."""
     found: dict[str, list[str]] = {
         "--version": ["--version"],
         "--help": ["--help"],
@@ -58,7 +73,7 @@ def cases(root: Path) -> dict[str, list[str]]:
         "--at",
         "2026-11-26T21:00:00+01:00",
     ]
-    return found
+    return {label: ["-m", "nsshutdown", *args] for label, args in found.items()}
 
 
 @dataclass(frozen=True)
@@ -76,10 +91,8 @@ def _env() -> dict[str, str]:
 def run_once(
     python: str, root: Path, args: list[str], *, extra: tuple[str, ...] = ()
 ) -> tuple[Sample, str]:
-    """One ``python [extra] -m nsshutdown args`` process in ``root``: its sample and stderr.
-
-    ``args == []`` runs the interpreter alone (``python -c pass``)."""
-    command = [python, *extra, "-m", "nsshutdown", *args] if args else [python, "-c", "pass"]
+    """One ``python [extra] args`` process in ``root``: its sample and stderr."""
+    command = [python, *extra, *args]
     started = time.perf_counter()
     proc = subprocess.Popen(
         command, cwd=root, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
@@ -110,11 +123,12 @@ def import_times(python: str, roots: list[Path], runs: int) -> list[dict[str, tu
     the roots take turns run by run, as in :func:`measure`."""
     self_ms: list[dict[str, list[float]]] = [defaultdict(list) for _ in roots]
     cumulative_ms: list[dict[str, list[float]]] = [defaultdict(list) for _ in roots]
+    import_case = ["-m", "nsshutdown", *IMPORT_CASE]
     for root in roots:
-        run_once(python, root, list(IMPORT_CASE), extra=("-X", "importtime"))
+        run_once(python, root, import_case, extra=("-X", "importtime"))
     for _ in range(runs):
         for i, root in enumerate(roots):
-            _, stderr = run_once(python, root, list(IMPORT_CASE), extra=("-X", "importtime"))
+            _, stderr = run_once(python, root, import_case, extra=("-X", "importtime"))
             for line in stderr.splitlines():
                 if not line.startswith("import time:") or "self [us]" in line:
                     continue
@@ -201,7 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0]
     print(f"{args.runs} runs each, {os.cpu_count()} cores, load {load:.2f} at the start\n")
     selected = {k: v for k, v in cases(roots[-1]).items() if args.only is None or args.only in k}
-    results = {"python -c pass": measure(args.python, roots, [], args.runs)}
+    results = {
+        label: measure(args.python, roots, argv, args.runs) for label, argv in FLOORS.items()
+    }
     results |= {
         label: measure(args.python, roots, command, args.runs)
         for label, command in selected.items()
