@@ -11,8 +11,7 @@ given to a command as one parameter, ``cluster``:
   connect: they do not import the session (and with it the executor and ``tenacity``).
 
 Nothing here imports the session or the API client when the options are declared: the defaults
-below are those of :class:`~nsshutdown.kube.resilience.Limits`, repeated so that declaring the
-options costs nothing (``tests/cli/test_startup_imports.py`` checks that they agree).
+are those of :class:`~nsshutdown.kube.limits.Limits`, a module that imports nothing.
 """
 
 from __future__ import annotations
@@ -26,17 +25,18 @@ import typer
 
 from nsshutdown.cli.options import Context, Kubeconfig, bundle_options
 from nsshutdown.errors import UsageError
+from nsshutdown.kube.limits import Limits
 
 if TYPE_CHECKING:
     from nsshutdown.session.session import ClusterOptions
 
-#: ``Limits()``'s defaults (``--retries`` is ``Limits.attempts`` minus the first try).
-DEFAULT_QPS: Final = 0.0
-DEFAULT_BURST: Final = 100
-DEFAULT_CONCURRENCY: Final = 8
-DEFAULT_RETRIES: Final = 4
-DEFAULT_REQUEST_TIMEOUT: Final = 30.0
-DEFAULT_BREAKER_THRESHOLD: Final = 10
+_LIMITS: Final = Limits()
+DEFAULT_QPS: Final = _LIMITS.qps
+DEFAULT_BURST: Final = _LIMITS.burst
+DEFAULT_CONCURRENCY: Final = _LIMITS.concurrency
+DEFAULT_RETRIES: Final = _LIMITS.attempts - 1  # --retries: the attempts after the first
+DEFAULT_REQUEST_TIMEOUT: Final = _LIMITS.timeout_seconds
+DEFAULT_BREAKER_THRESHOLD: Final = _LIMITS.breaker_threshold
 
 Qps = Annotated[
     float,
@@ -113,8 +113,7 @@ class ClusterArgs:
 
     def options(self) -> ClusterOptions:
         """The session's options: imports the session, so only a command that connects asks."""
-        from nsshutdown.kube.resilience import Limits  # noqa: PLC0415 - see the module's doc
-        from nsshutdown.session.session import ClusterOptions  # noqa: PLC0415
+        from nsshutdown.session.session import ClusterOptions  # noqa: PLC0415 - see the module's doc
 
         limits = Limits(
             qps=self.qps,

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nsshutdown.kube.client import KubeCluster
-    from nsshutdown.kube.resilience import Limits
+    from nsshutdown.kube.limits import Limits
 
 __all__ = ["KubeCluster", "Limits"]
 
-_LAZY = {"KubeCluster": "nsshutdown.kube.client", "Limits": "nsshutdown.kube.resilience"}
+_LAZY = {"KubeCluster": "nsshutdown.kube.client", "Limits": "nsshutdown.kube.limits"}
 
 
 def __getattr__(name: str) -> Any:

@@ -24,8 +24,8 @@ from nsshutdown.kinds.registry import mechanism
 from nsshutdown.kube import wire
 from nsshutdown.kube.auth import build_api_client
 from nsshutdown.kube.events import EventSender
+from nsshutdown.kube.limits import Limits
 from nsshutdown.kube.observe import Observer
-from nsshutdown.kube.resilience import Limits
 from nsshutdown.kube.transport import MERGE_PATCH, METADATA_ONLY, Transport
 from nsshutdown.model import (
     ClusterState,

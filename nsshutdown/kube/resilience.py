@@ -25,7 +25,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from tenacity import (
@@ -38,27 +37,13 @@ from tenacity import (
 )
 
 from nsshutdown.errors import ApiError, CircuitOpenError
+from nsshutdown.kube.limits import Limits
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: Attempts of a best-effort call (an Event), the first included.
 BEST_EFFORT_ATTEMPTS = 2
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Client-side politeness and resilience settings (each is a command-line flag)."""
-
-    qps: float = 0.0  # 0 = unlimited: bounded concurrency and the server's APF are the limit
-    burst: int = 100
-    concurrency: int = 8
-    attempts: int = 5  # per call, the first try included
-    retry_seconds: float = 30.0  # give up retrying a call after this long
-    backoff_seconds: float = 0.2  # first backoff; doubles up to backoff_max_seconds
-    backoff_max_seconds: float = 5.0
-    breaker_threshold: int = 10  # consecutive failed requests that open the circuit
-    timeout_seconds: float = 30.0  # per request (read); connect is a fraction of it
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -24,7 +24,8 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.client.rest import RESTResponse
 
 from nsshutdown.errors import ApiError, ConflictError, ForbiddenError, NotFoundError
-from nsshutdown.kube.resilience import Limits, Resilience
+from nsshutdown.kube.limits import Limits
+from nsshutdown.kube.resilience import Resilience
 
 PAGE_SIZE = 500
 MERGE_PATCH = "application/merge-patch+json"

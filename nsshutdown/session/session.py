@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from nsshutdown import constants as c
 from nsshutdown.errors import ConfigError, NotFoundError, UsageError
-from nsshutdown.kube.resilience import Limits
+from nsshutdown.kube.limits import Limits
 from nsshutdown.model import ClusterState, Desired, Namespace, Plan
 from nsshutdown.plan import planner, tiers
 from nsshutdown.run.cluster import Cluster

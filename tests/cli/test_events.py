@@ -27,7 +27,8 @@ from nsshutdown.kube.events import (
     event_body,
     event_name,
 )
-from nsshutdown.kube.resilience import Limits, Resilience
+from nsshutdown.kube.limits import Limits
+from nsshutdown.kube.resilience import Resilience
 from nsshutdown.model import Desired, Kind, WorkloadEvent
 from nsshutdown.run.executor import execute
 from nsshutdown.run.report import DryRun

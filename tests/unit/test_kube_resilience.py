@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from nsshutdown.errors import ApiError, CircuitOpenError, ForbiddenError
-from nsshutdown.kube.resilience import Limits, Resilience, TokenBucket, is_transient
+from nsshutdown.kube.limits import Limits
+from nsshutdown.kube.resilience import Resilience, TokenBucket, is_transient
 
 
 class Flaky:
