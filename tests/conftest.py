@@ -2,7 +2,8 @@
 machine it runs on, so no test can touch a real user's cluster.
 
 Installed in ``pytest_configure``, before any test module is imported, so even a module that bound
-``load_kube_config`` at import time gets the guarded one. The integration harness keeps working:
+``load_kube_config`` at import time gets the guarded one, and nsshutdown's own reader
+(``nsshutdown.kube.credentials``) is guarded the same way. The integration harness keeps working:
 it always passes an explicit ``config_file=`` it wrote under the system temp directory, and only
 such files may be loaded. Anything else raises a ``ConfigException`` (what the client raises when
 there is no configuration), so code under test reports "cannot reach the cluster" as it would.
@@ -21,6 +22,8 @@ from hypothesis import settings
 from kubernetes import config as kube_config_pkg
 from kubernetes.config import incluster_config, kube_config
 from kubernetes.config.config_exception import ConfigException
+
+from nsshutdown.kube import credentials as lean
 
 settings.register_profile("nsshutdown", deadline=None, print_blob=True)
 settings.load_profile("nsshutdown")
@@ -50,6 +53,29 @@ def _no_incluster(*_args: Any, **_kwargs: Any) -> None:
     raise RealKubeconfigForbiddenError("tests may not load in-cluster credentials")
 
 
+def _lean_only_temp_files(original: Callable[[Path], Any]) -> Callable[[Path], Any]:
+    """nsshutdown's own kubeconfig reader: outside the temp dir, it leaves the file to the
+    (guarded) client, which refuses it."""
+
+    @functools.wraps(original)
+    def guarded(path: Path) -> Any:
+        if not Path(path).resolve().is_relative_to(_TEMP):
+            raise lean.NotLeanError(f"tests may only load a kubeconfig under {_TEMP}")
+        return original(path)
+
+    return guarded
+
+
+def _lean_in_cluster_only_in_temp(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def guarded(environ: Any, directory: Path) -> Any:
+        if lean.HOST_ENV in environ and not Path(directory).resolve().is_relative_to(_TEMP):
+            raise lean.NotLeanError("tests may not load in-cluster credentials")
+        return original(environ, directory)
+
+    return guarded
+
+
 def pytest_configure(config: pytest.Config) -> None:
     _GUARD.setenv("KUBECONFIG", str(_TEMP / "nsshutdown-tests-have-no-kubeconfig"))
     _GUARD.delenv("KUBERNETES_SERVICE_HOST", raising=False)
@@ -59,6 +85,8 @@ def pytest_configure(config: pytest.Config) -> None:
             _GUARD.setattr(module, name, guarded)
     for module in (incluster_config, kube_config_pkg):
         _GUARD.setattr(module, "load_incluster_config", _no_incluster)
+    _GUARD.setattr(lean, "load_kubeconfig", _lean_only_temp_files(lean.load_kubeconfig))
+    _GUARD.setattr(lean, "in_cluster", _lean_in_cluster_only_in_temp(lean.in_cluster))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

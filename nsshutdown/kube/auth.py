@@ -1,4 +1,8 @@
-"""Which credentials a run uses: ``--kubeconfig``/``--context``, else in-cluster, else default."""
+"""Credentials loaded by the Kubernetes client: whatever ``kube.credentials`` does not read itself.
+
+Same order: ``--kubeconfig``/``--context``, else in-cluster, else the default kubeconfig. Only
+imported when needed (the client costs half a second of start-up).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,40 @@ from kubernetes.config.config_exception import ConfigException
 
 from nsshutdown import __version__
 from nsshutdown.errors import ClusterUnreachableError
+from nsshutdown.kube.connection import Endpoint
 
 logger = logging.getLogger(__name__)
 
 #: The loaders' annotations differ between client releases (typed in some, not in others).
 _kube_config: Any = kube_config
 _incluster_config: Any = incluster_config
+
+
+class ApiClientEndpoint:
+    """The client's ``ApiClient`` as an :class:`~nsshutdown.kube.connection.Endpoint`: its
+    pool, its default headers and its credentials (asked each time: an exec plugin's token is
+    refreshed there)."""
+
+    def __init__(self, api: ApiClient) -> None:
+        self.api = api
+        self.host = str(api.configuration.host).rstrip("/")
+        self.pool = api.rest_client.pool_manager
+
+    def headers(self) -> dict[str, str]:
+        headers = dict(self.api.default_headers)
+        self.api.update_params_for_auth(headers, [], ["BearerToken"], "", "", None)
+        return headers
+
+    def close(self) -> None:
+        self.api.close()  # type: ignore[no-untyped-call]
+
+
+def api_client_endpoint(
+    *, kubeconfig: Path | None, context: str | None, pool_size: int
+) -> Endpoint:
+    return ApiClientEndpoint(
+        build_api_client(kubeconfig=kubeconfig, context=context, pool_size=pool_size)
+    )
 
 
 def build_api_client(*, kubeconfig: Path | None, context: str | None, pool_size: int) -> ApiClient:

@@ -1,4 +1,4 @@
-"""``KubeCluster``: the :class:`~nsshutdown.run.cluster.Cluster` backed by the official client.
+"""``KubeCluster``: the :class:`~nsshutdown.run.cluster.Cluster` backed by the Kubernetes API.
 
 Cheap by construction (see ``observe``): one paginated cluster-wide list per kind per run, decoded
 straight into small frozen objects. Writes are JSON merge patches of exactly the fields in a
@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from kubernetes.client.api_client import ApiClient
-
 from nsshutdown import constants as c
 from nsshutdown.errors import ApiError, ClusterUnreachableError, NotFoundError
 from nsshutdown.kinds.registry import mechanism
 from nsshutdown.kube import wire
-from nsshutdown.kube.auth import build_api_client
+from nsshutdown.kube.connection import Endpoint
+from nsshutdown.kube.credentials import open_endpoint
 from nsshutdown.kube.events import EventSender
 from nsshutdown.kube.limits import Limits
 from nsshutdown.kube.observe import Observer
@@ -47,11 +46,11 @@ class KubeCluster:
     """
 
     def __init__(
-        self, api: ApiClient, limits: Limits | None = None, *, scope: Collection[str] = ()
+        self, endpoint: Endpoint, limits: Limits | None = None, *, scope: Collection[str] = ()
     ) -> None:
         self.limits = limits or Limits()
-        self._api = api
-        self._transport = Transport(api, self.limits)
+        self._endpoint = endpoint
+        self._transport = Transport(endpoint, self.limits)
         self._observer = Observer(self._transport, concurrency=self.limits.concurrency, scope=scope)
         self._events = EventSender(self._transport)
 
@@ -65,13 +64,18 @@ class KubeCluster:
         scope: Collection[str] = (),
     ) -> KubeCluster:
         limits = limits or Limits()
-        api = build_api_client(
+        endpoint = open_endpoint(
             kubeconfig=kubeconfig, context=context, pool_size=limits.concurrency + 2
         )
-        return cls(api, limits, scope=scope)
+        return cls(endpoint, limits, scope=scope)
 
     def close(self) -> None:
-        self._api.close()  # type: ignore[no-untyped-call]
+        self._endpoint.close()
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """The connection: our own, or the Kubernetes client's for the credentials only it loads."""
+        return self._endpoint
 
     @property
     def api_requests(self) -> int:

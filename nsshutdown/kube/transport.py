@@ -1,8 +1,8 @@
 """Sending one API request: raw response, JSON decoded, errors translated, resilience applied.
 
-The Kubernetes client is used for what it does well, loading credentials (kubeconfig, exec
-plugins, in-cluster tokens) and building the TLS connection pool; requests themselves are sent
-straight through that pool (:meth:`Transport.send`). The generated API methods cost a few tenths
+Requests are sent straight through the connection pool of an
+:class:`~nsshutdown.kube.connection.Endpoint` (:meth:`Transport.send`), our own or, for the
+credentials only it can load, the Kubernetes client's. The generated API methods cost a few tenths
 of a millisecond of client CPU per request (argument validation, a recursive walk of the body),
 10,000 writes cost seconds. Here a request is a path, a query, the body's JSON bytes and the
 headers (the credentials asked for again each time, so a refreshed token is used); the response
@@ -19,11 +19,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import urllib3
-from kubernetes.client.api_client import ApiClient
-from kubernetes.client.exceptions import ApiException
-from kubernetes.client.rest import RESTResponse
 
 from nsshutdown.errors import ApiError, ConflictError, ForbiddenError, NotFoundError
+from nsshutdown.kube.connection import Endpoint
 from nsshutdown.kube.limits import Limits
 from nsshutdown.kube.resilience import Resilience
 
@@ -37,15 +35,26 @@ METADATA_ONLY = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1, a
 _ERRORS: dict[int, type[ApiError]] = {403: ForbiddenError, 404: NotFoundError, 409: ConflictError}
 
 
+class HttpStatusError(Exception):
+    """An answer outside 2xx, read whole: status, reason, body (a ``Status`` object, as a
+    rule) and headers."""
+
+    def __init__(
+        self, status: int, reason: str | None, body: bytes, headers: Mapping[str, str]
+    ) -> None:
+        super().__init__(f"{status} {reason or ''}".rstrip())
+        self.status, self.reason, self.body, self.headers = status, reason, body, headers
+
+
 def translate(exc: Exception, what: str) -> ApiError:
-    """A client or transport exception as one of our ``ApiError`` types."""
-    if isinstance(exc, ApiException):
+    """An HTTP status or a transport exception as one of our ``ApiError`` types."""
+    if isinstance(exc, HttpStatusError):
         status = int(exc.status or 0)
         message = _status_message(exc.body) or str(exc.reason or "").strip()
         return _ERRORS.get(status, ApiError)(
             f"{what}: {status} {message}".rstrip(),
             status=status,
-            retry_after=_retry_after((exc.headers or {}).get("Retry-After")),
+            retry_after=_retry_after(exc.headers.get("Retry-After")),
         )
     return ApiError(f"{what}: {type(exc).__name__}: {exc}", status=0)
 
@@ -65,13 +74,13 @@ def _retry_after(raw: str | None) -> float | None:
 
 
 class Transport:
-    def __init__(self, api: ApiClient, limits: Limits) -> None:
-        self.api = api
+    def __init__(self, endpoint: Endpoint, limits: Limits) -> None:
+        self.endpoint = endpoint
         self.resilience = Resilience(limits)
         self.timeout = urllib3.Timeout(
             connect=min(10.0, limits.timeout_seconds), read=limits.timeout_seconds
         )
-        self._host = str(api.configuration.host).rstrip("/")
+        self._host = endpoint.host.rstrip("/")
 
     def request(self, what: str, send: Callable[[], Any], *, best_effort: bool = False) -> Any:
         """One API call (with retries): ``send`` returns the raw response; its JSON is decoded.
@@ -86,7 +95,7 @@ class Transport:
                     return json.loads(response.data)
                 finally:
                     response.release_conn()
-            except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
+            except (HttpStatusError, urllib3.exceptions.HTTPError, OSError) as exc:
                 raise translate(exc, what) from exc
 
         return self.resilience.call(once, what=what, best_effort=best_effort)
@@ -101,26 +110,27 @@ class Transport:
         content_type: str = JSON,
         accept: str = JSON,
     ) -> urllib3.BaseHTTPResponse:
-        """Send one request; return the unread response (raise ``ApiException`` on non-2xx).
+        """Send one request; return the unread response (raise ``HttpStatusError`` on non-2xx).
 
         ``query`` values that are ``None`` are left out; ``body`` is encoded as compact JSON.
         """
-        headers = {**self.api.default_headers, "Accept": accept}
+        headers = {**self.endpoint.headers(), "Accept": accept}
         data = None
         if body is not None:
             data = json.dumps(body, separators=(",", ":")).encode()
             headers["Content-Type"] = content_type
-        self.api.update_params_for_auth(headers, [], ["BearerToken"], path, method, None)
         url = self._host + path
         if query and (pairs := [(k, v) for k, v in query.items() if v is not None]):
             url += "?" + urlencode(pairs)
-        response = self.api.rest_client.pool_manager.request(
+        response = self.endpoint.pool.request(
             method, url, body=data, headers=headers, timeout=self.timeout, preload_content=False
         )
         if not 200 <= response.status <= 299:
-            wrapped = RESTResponse(response)
-            wrapped.read()  # type: ignore[no-untyped-call]
-            raise ApiException.from_response(http_resp=wrapped, body=None, data=None)
+            try:
+                body_read = response.data
+            finally:
+                response.release_conn()
+            raise HttpStatusError(response.status, response.reason, body_read, response.headers)
         return response
 
     def pages(self, what: str, fetch: Callable[[str | None], Any]) -> Iterator[dict[str, Any]]:

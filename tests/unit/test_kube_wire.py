@@ -6,12 +6,11 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from kubernetes.client.exceptions import ApiException
 
 from nsshutdown import constants as c
 from nsshutdown.errors import ApiError, ConflictError, ForbiddenError, NotFoundError
 from nsshutdown.kube import wire
-from nsshutdown.kube.transport import translate
+from nsshutdown.kube.transport import HttpStatusError, translate
 from nsshutdown.model import Kind, Patch, Resources
 from nsshutdown.quantity import parse_quantity
 
@@ -170,8 +169,8 @@ def test_merge_patch_touches_only_the_field_and_named_annotations(
     [(403, ForbiddenError), (404, NotFoundError), (409, ConflictError), (500, ApiError)],
 )
 def test_translate_maps_http_status_to_our_errors(status: int, kind: type[ApiError]) -> None:
-    exc = ApiException(status=status, reason="Reason")
-    exc.body = json.dumps({"message": "deployments.apps is forbidden"})
+    body = json.dumps({"message": "deployments.apps is forbidden"}).encode()
+    exc = HttpStatusError(status, "Reason", body, {})
     err = translate(exc, "patch Deployment a/b")
     assert type(err) is kind
     assert err.status == status
@@ -179,8 +178,7 @@ def test_translate_maps_http_status_to_our_errors(status: int, kind: type[ApiErr
 
 
 def test_translate_reads_retry_after_and_connection_errors() -> None:
-    exc = ApiException(status=429, reason="Too Many Requests")
-    exc.headers = {"Retry-After": "3"}
+    exc = HttpStatusError(429, "Too Many Requests", b"", {"Retry-After": "3"})
     assert translate(exc, "list").retry_after == 3.0
     refused = translate(ConnectionRefusedError("refused"), "list")
     assert (refused.status, "ConnectionRefusedError" in str(refused)) == (0, True)

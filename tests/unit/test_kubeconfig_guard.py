@@ -9,6 +9,9 @@ import yaml
 from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
+from nsshutdown.errors import ClusterUnreachableError
+from nsshutdown.kube import credentials
+
 
 def test_the_default_kubeconfig_cannot_be_loaded() -> None:
     with pytest.raises(ConfigException, match="tests may only load"):
@@ -42,3 +45,19 @@ def test_a_kubeconfig_the_test_wrote_loads(tmp_path: Path) -> None:
     configuration = client.Configuration()
     config.load_kube_config(config_file=str(path), client_configuration=configuration)
     assert configuration.host == "https://127.0.0.1:1"
+
+
+def test_our_own_reader_cannot_load_a_kubeconfig_outside_the_temp_dir() -> None:
+    with pytest.raises(credentials.NotLeanError, match="tests may only load"):
+        credentials.load_kubeconfig(Path.home() / ".kube" / "config")
+
+
+def test_our_own_reader_cannot_load_in_cluster_credentials() -> None:
+    environ = {"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}
+    with pytest.raises(credentials.NotLeanError, match="in-cluster"):
+        credentials.in_cluster(environ, credentials.SERVICE_ACCOUNT_DIR)
+
+
+def test_connecting_without_credentials_reports_the_cluster_unreachable() -> None:
+    with pytest.raises(ClusterUnreachableError, match="tests may only load"):
+        credentials.open_endpoint(kubeconfig=None, context=None, pool_size=1)
