@@ -18,7 +18,6 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 
 from nsshutdown import __version__
 from nsshutdown.cli.app import app, handle_errors
@@ -58,6 +57,7 @@ from nsshutdown.session.session import ClusterOptions, Session, open_session
 from nsshutdown.timeutil import format_duration
 from nsshutdown.views.run import render_report_text, report_to_json
 from nsshutdown.views.status import render_status_text, status_rows, status_to_json
+from nsshutdown.views.tables import text_console
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ def status(
     if opts.output is OutputFormat.JSON:
         typer.echo(status_to_json(rows, session.schedule, at=session.now))
     else:
-        render_status_text(rows, session.schedule, Console(highlight=False))
+        render_status_text(rows, session.schedule, text_console())
 
 
 # --- shared steps -------------------------------------------------------------------------------
@@ -373,6 +373,6 @@ def _finish(session: Session, report: RunReport, output: OutputFormat, code: Exi
     if output is OutputFormat.JSON:
         typer.echo(report_to_json(report, session.schedule, at=session.now))
     else:
-        render_report_text(report, Console(highlight=False))
+        render_report_text(report, text_console())
     if code is not ExitCode.OK:
         raise typer.Exit(int(code))

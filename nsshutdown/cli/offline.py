@@ -16,7 +16,7 @@ import json
 import logging
 import os
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -40,9 +40,7 @@ from nsshutdown.schedule.windows import wall_to_instant
 from nsshutdown.timeutil import EARLIEST, LATEST, in_range
 from nsshutdown.views import plan as render
 from nsshutdown.views import week as week_view
-
-if TYPE_CHECKING:
-    from rich.console import Console
+from nsshutdown.views.tables import text_console
 
 logger = logging.getLogger(__name__)
 
@@ -120,14 +118,7 @@ def plan(
     if output is OutputFormat.JSON:
         typer.echo(render.plan_to_json(result, schedule))
     else:
-        render.render_text(result, schedule, _console())
-
-
-def _console() -> Console:
-    # rich only to print for people: validate and --output json never load it
-    from rich.console import Console  # noqa: PLC0415
-
-    return Console(highlight=False)
+        render.render_text(result, schedule, text_console())
 
 
 def _print_week(schedule: Schedule, state: ClusterState, *, at: datetime, output: Output) -> None:
@@ -139,7 +130,7 @@ def _print_week(schedule: Schedule, state: ClusterState, *, at: datetime, output
             json.dumps(week_view.week_to_dict(rows, start=start, end=end, zone=zone), indent=2)
         )
     else:
-        week_view.render_week(rows, start=start, zone=zone, console=_console())
+        week_view.render_week(rows, start=start, zone=zone, console=text_console())
 
 
 def build_offline_state(namespace_args: list[str]) -> ClusterState:

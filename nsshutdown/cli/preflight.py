@@ -12,7 +12,6 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from nsshutdown.cli.app import app, handle_errors
 from nsshutdown.cli.cluster_options import with_cluster_options
@@ -33,6 +32,7 @@ from nsshutdown.session.check import CheckOptions, exit_code, run_checks
 from nsshutdown.session.session import ClusterOptions
 from nsshutdown.session.sources import ScheduleSource
 from nsshutdown.views.check import check_to_json, render_checks
+from nsshutdown.views.tables import text_console
 
 AsServiceAccount = Annotated[
     str | None,
@@ -92,6 +92,6 @@ def check(
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(check_to_json(results, code), indent=2))
     else:
-        render_checks(results, code, Console(highlight=False))
+        render_checks(results, code, text_console())
     if code is not ExitCode.OK:
         raise typer.Exit(int(code))

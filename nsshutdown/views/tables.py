@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 _GAP = 2
 
 
+def text_console() -> Console:
+    """The console the commands print to for people (rich loads here, and only here)."""
+    from rich.console import Console  # noqa: PLC0415 - see the module's docstring
+
+    return Console(highlight=False)
+
+
 def print_table(console: Console, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """Print ``rows`` (rich markup allowed in cells) under ``headers``, every value whole."""
     from rich.table import Table  # noqa: PLC0415 - see the module's docstring

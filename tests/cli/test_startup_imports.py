@@ -126,6 +126,29 @@ def test_help_loads_no_cluster_or_metrics_client() -> None:
     assert "nsshutdown.cli.converge" in loaded
 
 
+@pytest.mark.parametrize("command", ["run", "status", "check"])
+def test_the_cluster_commands_load_rich_only_to_print_for_people(command: str) -> None:
+    """A CronJob's run prints JSON and logs JSON: loading its command module loads no rich."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _COMMAND_MODULE, command],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _offending(json.loads(proc.stdout), ("rich",)) == []
+
+
+_COMMAND_MODULE = """
+import json, sys
+from nsshutdown.cli.main import load_commands
+load_commands(sys.argv[1:])
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
 def test_version_loads_no_command_at_all() -> None:
     assert _offending(_loaded(["--version"]), NOT_FOR_VERSION) == []
 
