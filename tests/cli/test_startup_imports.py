@@ -67,18 +67,23 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
 
 
-def _loaded(argv: list[str]) -> list[str]:
+def _python(script: str, *argv: str, env: dict[str, str] | None = None) -> str:
+    """The last line ``script`` prints, run in a fresh interpreter (no NSSHUTDOWN_* variables)."""
     proc = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, *argv],
+        [sys.executable, "-c", script, *argv],
         capture_output=True,
         text=True,
         check=False,
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)},  # no NSSHUTDOWN_* from the caller
+        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT), **(env or {})},
     )
     assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout.splitlines()[-1])
-    assert result["code"] == 0, proc.stderr
+    return proc.stdout.splitlines()[-1]
+
+
+def _loaded(argv: list[str]) -> list[str]:
+    result = json.loads(_python(_SCRIPT, *argv))
+    assert result["code"] == 0
     return list(result["modules"])
 
 
@@ -129,16 +134,7 @@ def test_help_loads_no_cluster_or_metrics_client() -> None:
 @pytest.mark.parametrize("command", ["run", "status", "check"])
 def test_the_cluster_commands_load_rich_only_to_print_for_people(command: str) -> None:
     """A CronJob's run prints JSON and logs JSON: loading its command module loads no rich."""
-    proc = subprocess.run(
-        [sys.executable, "-c", _COMMAND_MODULE, command],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)},
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert _offending(json.loads(proc.stdout), ("rich",)) == []
+    assert _offending(json.loads(_python(_COMMAND_MODULE, command)), ("rich",)) == []
 
 
 _COMMAND_MODULE = """
@@ -172,16 +168,7 @@ print(json.dumps(started))
 def test_validate_starts_no_process() -> None:
     # croniter asks platform.architecture() at import, which runs `file` on the interpreter
     argv = ["validate", "--schedule", str(EXAMPLES[0])]
-    proc = subprocess.run(
-        [sys.executable, "-c", _PROCESSES, *argv],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)},
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout.splitlines()[-1]) == []
+    assert json.loads(_python(_PROCESSES, *argv)) == []
 
 
 def test_cluster_option_defaults_are_the_request_limits_defaults() -> None:
@@ -213,20 +200,10 @@ print(json.dumps({"looked_up": looked_up, "env": os.environ.get("PYDANTIC_DISABL
 def test_pydantic_plugins_are_not_looked_up_unless_the_user_set_the_variable(
     given: str | None, looks_up: bool
 ) -> None:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(ROOT)}
-    if given is not None:
-        env["PYDANTIC_DISABLE_PLUGINS"] = given  # theirs: left as it is, so pydantic looks
+    # theirs: left as it is, so pydantic looks
+    env = {} if given is None else {"PYDANTIC_DISABLE_PLUGINS": given}
     argv = ["validate", "--schedule", str(EXAMPLES[0])]
-    proc = subprocess.run(
-        [sys.executable, "-c", _MAIN, *argv],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env=env,
-    )
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout.splitlines()[-1])
+    result = json.loads(_python(_MAIN, *argv, env=env))
     assert ("pydantic" in result["looked_up"]) is looks_up
     assert result["env"] == given  # ours is not left behind for the processes started later
 
