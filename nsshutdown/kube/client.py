@@ -49,7 +49,6 @@ class KubeCluster:
         self, endpoint: Endpoint, limits: Limits | None = None, *, scope: Collection[str] = ()
     ) -> None:
         self.limits = limits or Limits()
-        self._endpoint = endpoint
         self._transport = Transport(endpoint, self.limits)
         self._observer = Observer(self._transport, concurrency=self.limits.concurrency, scope=scope)
         self._events = EventSender(self._transport)
@@ -70,12 +69,12 @@ class KubeCluster:
         return cls(endpoint, limits, scope=scope)
 
     def close(self) -> None:
-        self._endpoint.close()
+        self._transport.endpoint.close()
 
     @property
     def endpoint(self) -> Endpoint:
         """The connection: our own, or the Kubernetes client's for the credentials only it loads."""
-        return self._endpoint
+        return self._transport.endpoint
 
     @property
     def api_requests(self) -> int:

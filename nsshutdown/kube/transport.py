@@ -80,7 +80,6 @@ class Transport:
         self.timeout = urllib3.Timeout(
             connect=min(10.0, limits.timeout_seconds), read=limits.timeout_seconds
         )
-        self._host = endpoint.host.rstrip("/")
 
     def request(self, what: str, send: Callable[[], Any], *, best_effort: bool = False) -> Any:
         """One API call (with retries): ``send`` returns the raw response; its JSON is decoded.
@@ -119,7 +118,7 @@ class Transport:
         if body is not None:
             data = json.dumps(body, separators=(",", ":")).encode()
             headers["Content-Type"] = content_type
-        url = self._host + path
+        url = self.endpoint.host + path
         if query and (pairs := [(k, v) for k, v in query.items() if v is not None]):
             url += "?" + urlencode(pairs)
         response = self.endpoint.pool.request(
