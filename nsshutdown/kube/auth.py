@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import urllib3
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.config import incluster_config, kube_config
 from kubernetes.config.config_exception import ConfigException
@@ -33,7 +34,25 @@ class ApiClientEndpoint:
     def __init__(self, api: ApiClient) -> None:
         self.api = api
         self.host = str(api.configuration.host).rstrip("/")
-        self.pool = api.rest_client.pool_manager
+        self.pool = api.rest_client.pool_manager  # a proxy's too, when the kubeconfig sets one
+
+    def request(
+        self,
+        method: str,
+        target: str,
+        *,
+        body: bytes | None,
+        headers: dict[str, str],
+        timeout: urllib3.Timeout,
+    ) -> urllib3.BaseHTTPResponse:
+        return self.pool.request(
+            method,
+            self.host + target,
+            body=body,
+            headers=headers,
+            timeout=timeout,
+            preload_content=False,
+        )
 
     def headers(self) -> dict[str, str]:
         headers = dict(self.api.default_headers)

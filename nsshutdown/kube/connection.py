@@ -44,8 +44,18 @@ class Endpoint(Protocol):
         """``https://host:port``, no trailing slash."""
         ...
 
-    @property
-    def pool(self) -> urllib3.PoolManager: ...
+    def request(
+        self,
+        method: str,
+        target: str,
+        *,
+        body: bytes | None,
+        headers: dict[str, str],
+        timeout: urllib3.Timeout,
+    ) -> urllib3.BaseHTTPResponse:
+        """Send one request for ``target`` (a path and its query) to :attr:`host`; return the
+        response unread (the caller reads it and gives the connection back)."""
+        ...
 
     def headers(self) -> dict[str, str]:
         """The headers of every request, credentials included (asked again for each request)."""
@@ -112,8 +122,13 @@ def read_token(path: Path) -> str:
 
 
 class Connection:
-    """An :class:`Endpoint` of our own: urllib3's pool, verified TLS, no retries of urllib3's
-    (ours are the only ones), ``pool_size`` connections kept for the run's concurrency."""
+    """An :class:`Endpoint` of our own: one urllib3 connection pool bound to the host, verified
+    TLS, no retries of urllib3's (ours are the only ones), ``pool_size`` connections kept for the
+    run's concurrency.
+
+    Bound to its one host, the pool sends a path as it is: no URL parsed again and no pool looked
+    up for each request (a pool manager does both, ~40 µs of client CPU a request).
+    """
 
     def __init__(
         self,
@@ -130,8 +145,12 @@ class Connection:
         self._private: Path | None = None
         cert_file = self._file(credentials.cert_file, credentials.cert_data, "client.crt")
         key_file = self._file(credentials.key_file, credentials.key_data, "client.key")
-        self.pool = urllib3.PoolManager(
-            num_pools=4,
+        url = urllib3.util.parse_url(self.host)
+        if url.scheme != "https" or not url.host:
+            raise ValueError(f"not an https:// URL: {self.host}")
+        self.pool = urllib3.HTTPSConnectionPool(
+            url.host,
+            url.port or 443,
             maxsize=pool_size,
             retries=False,
             cert_reqs="CERT_REQUIRED",
@@ -155,6 +174,19 @@ class Connection:
             out.write(data)
         return str(target)
 
+    def request(
+        self,
+        method: str,
+        target: str,
+        *,
+        body: bytes | None,
+        headers: dict[str, str],
+        timeout: urllib3.Timeout,
+    ) -> urllib3.BaseHTTPResponse:
+        return self.pool.urlopen(
+            method, target, body=body, headers=headers, timeout=timeout, preload_content=False
+        )
+
     def headers(self) -> dict[str, str]:
         # Large lists compress ~30x (the API server gzips responses over 128 KiB when asked);
         # urllib3 decodes transparently.
@@ -165,6 +197,6 @@ class Connection:
         return headers
 
     def close(self) -> None:
-        self.pool.clear()
+        self.pool.close()
         if self._private is not None:
             self._cleanup()

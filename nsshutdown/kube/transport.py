@@ -118,11 +118,11 @@ class Transport:
         if body is not None:
             data = json.dumps(body, separators=(",", ":")).encode()
             headers["Content-Type"] = content_type
-        url = self.endpoint.host + path
+        target = path
         if query and (pairs := [(k, v) for k, v in query.items() if v is not None]):
-            url += "?" + urlencode(pairs)
-        response = self.endpoint.pool.request(
-            method, url, body=data, headers=headers, timeout=self.timeout, preload_content=False
+            target += "?" + urlencode(pairs)
+        response = self.endpoint.request(
+            method, target, body=data, headers=headers, timeout=self.timeout
         )
         if not 200 <= response.status <= 299:
             try:

@@ -302,9 +302,12 @@ def test_a_connection_without_a_token_sends_no_authorization(tmp_path: Path) -> 
     connection = Connection(credentials, pool_size=2)
     try:
         assert "Authorization" not in connection.headers()
-        assert connection.pool.connection_pool_kw["cert_reqs"] == "CERT_REQUIRED"
-        assert connection.pool.connection_pool_kw["retries"].total is False
-        assert connection.pool.connection_pool_kw["maxsize"] == 2
+        pool = connection.pool
+        assert (pool.host, pool.port) == ("h", 443)
+        assert pool.cert_reqs == "CERT_REQUIRED"
+        assert pool.retries is False  # urllib3 retries nothing: ours are the only ones
+        assert pool.pool is not None
+        assert pool.pool.maxsize == 2
     finally:
         connection.close()
 
@@ -314,12 +317,14 @@ def test_embedded_keys_are_private_files_removed_on_close() -> None:
         host="https://h", ca_data=PEM, cert_data=b"cert", key_data=b"key", token="t"
     )
     connection = Connection(credentials, pool_size=1)
-    kw = connection.pool.connection_pool_kw
-    key, cert = Path(kw["key_file"]), Path(kw["cert_file"])
+    pool = connection.pool
+    assert pool.key_file is not None
+    assert pool.cert_file is not None
+    key, cert = Path(pool.key_file), Path(pool.cert_file)
     assert (key.read_bytes(), cert.read_bytes()) == (b"key", b"cert")
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert stat.S_IMODE(key.parent.stat().st_mode) == 0o700
-    assert kw["ca_cert_data"] == PEM
+    assert pool.conn_kw["ca_cert_data"] == PEM
     connection.close()
     assert not key.parent.exists()
 
