@@ -14,50 +14,34 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from nsshutdown import constants as c
+from nsshutdown.targets import CustomKind, Kind, Namespace, WorkloadKind, empty_mapping
 
-_EMPTY: Mapping[str, str] = MappingProxyType({})
-
-
-def _empty() -> Mapping[str, str]:
-    # dataclasses refuse an unhashable default, even an immutable one: share it via a factory
-    return _EMPTY
-
-
-class Kind(StrEnum):
-    """Workload kinds the tool scales. The value is the Kubernetes ``kind``."""
-
-    DEPLOYMENT = "Deployment"
-    STATEFULSET = "StatefulSet"
-    CRONJOB = "CronJob"
-    SCALEDOBJECT = "ScaledObject"
-    ROLLOUT = "Rollout"
-    JOB = "Job"
-
-
-@dataclass(frozen=True)
-class CustomKind:
-    """A custom resource kind declared in the schedule (``customKinds``), scaled through the
-    ``spec.replicas`` that its ``scale`` subresource maps: no release needed to add one.
-
-    It carries its own API coordinates, so every layer can handle its workloads like a built-in
-    kind's. ``value`` and ``str()`` are the kind's name, as for :class:`Kind`.
-    """
-
-    name: str
-    group: str
-    version: str
-    resource: str  # the plural, as in the REST path and RBAC rules
-
-    @property
-    def value(self) -> str:
-        return self.name
-
-    def __str__(self) -> str:
-        return self.name
-
-
-#: Any kind a workload can be: built in, or declared in the schedule.
-WorkloadKind = Kind | CustomKind
+#: What a schedule names (the kinds, the namespaces) lives in :mod:`nsshutdown.targets`, which
+#: ``validate`` imports without the rest; every other layer imports it from here.
+__all__ = [
+    "Action",
+    "ActionType",
+    "ClusterState",
+    "Context",
+    "CustomKind",
+    "Desired",
+    "FieldValue",
+    "Kind",
+    "Namespace",
+    "NamespacePlan",
+    "Patch",
+    "PinningPod",
+    "Plan",
+    "Reason",
+    "Resources",
+    "SkipReason",
+    "Transition",
+    "Unreadable",
+    "Workload",
+    "WorkloadEvent",
+    "WorkloadKind",
+    "WorkloadRef",
+]
 
 
 class Desired(StrEnum):
@@ -129,7 +113,7 @@ class Workload:
     uid: str = ""  # metadata.uid: what an Event's ``regarding`` names
     replicas: int | None = None
     suspend: bool | None = None
-    annotations: Mapping[str, str] = field(default_factory=_empty, hash=False)
+    annotations: Mapping[str, str] = field(default_factory=empty_mapping, hash=False)
     requests: Resources = Resources()
     scale_target: tuple[str, str] | None = None
     finished: bool = False
@@ -150,15 +134,6 @@ class Workload:
     @property
     def name(self) -> str:
         return self.ref.name
-
-
-@dataclass(frozen=True)
-class Namespace:
-    name: str
-    labels: Mapping[str, str] = field(default_factory=_empty, hash=False)
-    annotations: Mapping[str, str] = field(default_factory=_empty, hash=False)
-    #: Why it could not be read (``--scope-namespaces`` without ``get`` on it): it fails alone.
-    unreadable: str = ""
 
 
 @dataclass(frozen=True)
@@ -228,7 +203,7 @@ class Patch:
 
     replicas: int | None = None
     suspend: bool | None = None
-    annotations: Mapping[str, str | None] = field(default_factory=_empty, hash=False)
+    annotations: Mapping[str, str | None] = field(default_factory=empty_mapping, hash=False)
 
 
 class ActionType(StrEnum):

@@ -22,7 +22,6 @@ from pydantic.alias_generators import to_camel
 
 from nsshutdown import constants as c
 from nsshutdown.errors import ConfigError
-from nsshutdown.model import CustomKind, Kind, Namespace, WorkloadKind
 from nsshutdown.schedule import sourcemap
 from nsshutdown.schedule.fields import (
     SUGGESTED_WAKE_ORDER,
@@ -42,6 +41,7 @@ from nsshutdown.schedule.fields import (
 )
 from nsshutdown.schedule.selection import matches_any
 from nsshutdown.schedule.sourcemap import Problem
+from nsshutdown.targets import CustomKind, Kind, Namespace, WorkloadKind
 
 logger = logging.getLogger(__name__)
 
