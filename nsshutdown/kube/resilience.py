@@ -25,19 +25,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
-
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_random_exponential,
-)
+from typing import TYPE_CHECKING, TypeVar
 
 from nsshutdown.errors import ApiError, CircuitOpenError
 from nsshutdown.kube.limits import Limits
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -125,9 +119,6 @@ class Resilience:
         self._sleep = sleep
         self._requests = 0
         self._count_lock = threading.Lock()
-        self._backoff = wait_random_exponential(
-            multiplier=limits.backoff_seconds, max=limits.backoff_max_seconds
-        )
 
     @property
     def requests(self) -> int:
@@ -143,6 +134,18 @@ class Resilience:
             failed: ApiError | None = exc
         # Retries: the failed attempt is replayed as the first, so that the backoff, Retry-After,
         # the attempts and the total time are counted exactly as if it had been made in the loop.
+        # tenacity is imported here, by the first request that fails: most runs never need it.
+        from tenacity import (  # noqa: PLC0415
+            Retrying,
+            retry_if_exception,
+            stop_after_attempt,
+            stop_after_delay,
+            wait_random_exponential,
+        )
+
+        backoff = wait_random_exponential(
+            multiplier=self.limits.backoff_seconds, max=self.limits.backoff_max_seconds
+        )
 
         def attempt() -> T:
             nonlocal failed
@@ -156,7 +159,7 @@ class Resilience:
         retrying = Retrying(
             retry=retry_if_exception(is_transient),
             stop=stop_after_attempt(attempts or self.limits.attempts) | stop_after_delay(left),
-            wait=self._wait,
+            wait=lambda state: self._wait(state, float(backoff(state))),
             sleep=self._sleep,
             before_sleep=lambda state: _log_retry(state, what),
             reraise=True,
@@ -186,9 +189,8 @@ class Resilience:
         self.breaker.success()
         return result
 
-    def _wait(self, state: RetryCallState) -> float:
+    def _wait(self, state: RetryCallState, backoff: float) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        backoff = float(self._backoff(state))
         if isinstance(exc, ApiError) and exc.retry_after is not None:
             return min(max(exc.retry_after, backoff), self.limits.retry_seconds)
         return backoff
