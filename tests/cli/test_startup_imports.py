@@ -45,11 +45,13 @@ NOT_FOR_PLAN = (
     "nsshutdown.cli.validate",
     "nsshutdown.observe",
 )
-#: ``validate FILE`` reads and checks a schedule: nothing of the planner, the views, the workload
-#: kinds' mechanisms, ``plan``'s module, or the coverage report of ``--cluster``.
+#: ``validate FILE`` reads and checks a schedule: nothing of the planner or its data (the schedule
+#: needs only ``nsshutdown.targets``), the views, the workload kinds' mechanisms, ``plan``'s
+#: module, or the coverage report of ``--cluster``.
 NOT_FOR_VALIDATE = (
     *(name for name in NOT_FOR_PLAN if name != "nsshutdown.cli.validate"),
     "nsshutdown.cli.offline",
+    "nsshutdown.model",
     "nsshutdown.plan",
     "nsshutdown.views",
     "nsshutdown.kinds",
