@@ -7,8 +7,10 @@ alternation run by run (the order swapping every round) so both see the same loa
 ``run`` with a closed window and every workload up (the main benchmark's ``noop-up``, same
 flags), and the peer with :data:`PEER_FLAGS`, from its exported source and its own venv. Per
 run: wall and CPU time (``wait4``), peak RSS (``VmHWM`` at exit, as ``bench.child`` reads it) and
-the API server's requests (``/metrics`` before and after). Prints medians and the fastest, checks
-every workload is still up, writes ``bench/results/peer-<timestamp>.json``.
+the API server's requests (``/metrics`` before and after). Then each tool's third-party
+libraries (:data:`LIBRARIES`) are imported alone as many times, in the same alternation: the floor
+under each tool's start-up, before any code of its own runs. Prints medians and the fastest,
+checks every workload is still up, writes ``bench/results/peer-<timestamp>.json``.
 """
 
 from __future__ import annotations
@@ -54,6 +56,19 @@ atexit.register(_hwm)
 sys.argv = ["kube_downscaler", *sys.argv[2:]]
 runpy.run_module("kube_downscaler", run_name="__main__", alter_sys=True)
 """
+#: The third-party libraries each tool's ``run`` imports, imported alone by the interpreter it
+#: runs on (one pydantic model, as the first one makes pydantic import the rest of itself): the
+#: floor under each tool's start-up, before a line of its own code runs.
+LIBRARIES = {
+    "nsshutdown": (
+        "typer, pydantic (1 model), PyYAML, croniter, urllib3",
+        "import croniter, typer.main, urllib3, yaml\n"
+        "from pydantic import BaseModel\n"
+        "class Model(BaseModel):\n"
+        "    field: int\n",
+    ),
+    "py-kube-downscaler": ("pykube, requests, PyYAML, pytz", "import pykube, pytz, requests, yaml"),
+}
 _PEER_FAILED = re.compile(r"Traceback|Failed to autoscale| ERROR: ")
 TOOLS = ("nsshutdown", "py-kube-downscaler")
 Ran = tuple[float, float, float]  # one process: wall and CPU seconds, peak RSS MiB
@@ -143,6 +158,19 @@ def compile_tree(python: Path, package: Path) -> None:
     subprocess.run([str(python), "-m", "compileall", "-q", str(package)], check=True)
 
 
+def run_libraries(python: Path, tool: str, workdir: Path) -> Ran:
+    """:data:`LIBRARIES` of ``tool`` imported alone by ``python``: wall and CPU seconds (no RSS:
+    a child this small cannot show a peak below the parent it was forked from)."""
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(Path.home()), "LANG": "C.UTF-8"}
+    started = time.monotonic()
+    proc = subprocess.Popen([str(python), "-c", LIBRARIES[tool][1]], env=env, cwd=workdir)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - started
+    if (code := os.waitstatus_to_exitcode(status)) != 0:
+        raise SystemExit(f"{tool}'s libraries alone: exit {code}")
+    return wall, usage.ru_utime + usage.ru_stime, float("nan")
+
+
 class PeerBench:
     def __init__(self, cluster: LocalCluster, args: argparse.Namespace, workdir: Path) -> None:
         self.cluster, self.args, self.workdir = cluster, args, workdir
@@ -166,6 +194,17 @@ class PeerBench:
         if wrong := verify.mismatches(self.api, self.workloads, down=False):
             raise SystemExit(f"workloads changed by a run that should change nothing: {wrong[:5]}")
         return samples
+
+    def libraries(self) -> dict[str, list[Ran]]:
+        """Each tool's :data:`LIBRARIES` alone, ``--runs`` times, in alternation as the runs."""
+        pythons = {"nsshutdown": Path(sys.executable), "py-kube-downscaler": self.args.peer_python}
+        for tool in TOOLS:
+            run_libraries(pythons[tool], tool, self.workdir)  # warm-up
+        found: dict[str, list[Ran]] = {tool: [] for tool in TOOLS}
+        for i in range(self.args.runs):
+            for tool in TOOLS if i % 2 == 0 else TOOLS[::-1]:
+                found[tool].append(run_libraries(pythons[tool], tool, self.workdir))
+        return found
 
     def _once(self, tool: str, label: str) -> Ran:
         where = {"kubeconfig": self.cluster.kubeconfig_path, "workdir": self.workdir}
@@ -205,6 +244,28 @@ def summary(samples: list[Sample]) -> dict[str, Any]:
         "apiserver_cpu_seconds_median": round(server_cpu, 3),
         "requests": samples[0].breakdown,
     }
+
+
+def libraries_summary(found: list[Ran]) -> dict[str, float]:
+    return {
+        "wall_seconds_median": round(statistics.median(wall for wall, _, _ in found), 3),
+        "wall_seconds_min": round(min(wall for wall, _, _ in found), 3),
+        "cpu_seconds_median": round(statistics.median(cpu for _, cpu, _ in found), 3),
+    }
+
+
+def libraries_table(summaries: dict[str, dict[str, float]]) -> str:
+    rows = [
+        "| libraries alone (the floor) | wall s (median) | wall s (min) | CPU s |",
+        "|---|---:|---:|---:|",
+    ]
+    for tool, s in summaries.items():
+        rows.append(
+            f"| {tool}: {LIBRARIES[tool][0]} | "
+            f"{s['wall_seconds_median']:.3f} | {s['wall_seconds_min']:.3f} | "
+            f"{s['cpu_seconds_median']:.3f} |"
+        )
+    return "\n".join(rows)
 
 
 def table(summaries: dict[str, dict[str, Any]]) -> str:
@@ -247,10 +308,12 @@ def main(argv: list[str] | None = None) -> int:
             version = bench.api.get_json("/version").get("gitVersion", "")
             machine = report.machine_info(version, cluster.binaries.directory.name)
             samples = bench.run()
+            libraries = bench.libraries()
         finally:
             bench.api.close()
     load_end = round(os.getloadavg()[0], 2)
     summaries = {tool: summary(found) for tool, found in samples.items()}
+    floors = {tool: libraries_summary(found) for tool, found in libraries.items()}
     results = {
         "started": started.isoformat(),
         "machine": machine,
@@ -261,12 +324,15 @@ def main(argv: list[str] | None = None) -> int:
                    "nsshutdown_source": str(args.source) if args.source else _checkout()},
         "peer": peer_info(args),
         "summary": summaries,
+        "libraries_alone": {tool: {"code": LIBRARIES[tool][1], **floors[tool]} for tool in TOOLS},
         "samples": {tool: [asdict(s) for s in found] for tool, found in samples.items()},
     }  # fmt: skip
     args.results.mkdir(parents=True, exist_ok=True)
     path = args.results / f"peer-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(table(summaries))
+    print()
+    print(libraries_table(floors))
     print(f"\n{args.runs} runs each; 1-minute load {load_start} at start, {load_end} at end")
     print(f"results: {path}")
     return 0
