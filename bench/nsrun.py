@@ -96,6 +96,13 @@ def use_source(directory: Path) -> None:
     if not (directory / "nsshutdown" / "__init__.py").is_file():
         raise SystemExit(f"--source {directory}: no nsshutdown package there")
     _source[:] = [directory.resolve()]
+    compile_tree(Path(sys.executable), directory / "nsshutdown")
+
+
+def compile_tree(python: Path, package: Path) -> None:
+    """Its bytecode, as ``pip install`` writes it: with ``PYTHONDONTWRITEBYTECODE`` set, every
+    run of a tree exported from git would otherwise compile its package again."""
+    subprocess.run([str(python), "-m", "compileall", "-q", str(package)], check=True)
 
 
 def child_env() -> dict[str, str]:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import apimetrics, report, seed, verify
-from bench.nsrun import run_nsshutdown, use_source, write_schedule
+from bench.nsrun import compile_tree, run_nsshutdown, use_source, write_schedule
 from bench.rawapi import RawApi
 from bench.session import _checkout
 from devtools.cluster import LocalCluster
@@ -150,12 +150,6 @@ def run_ours(*, kubeconfig: Path, schedule: Path, workdir: Path, label: str) -> 
         tail = result.stderr_path.read_text(errors="replace")[-3000:]
         raise SystemExit(f"{label}: exit {result.exit_code}, {result.actions()} changed\n{tail}")
     return result.wall_seconds, result.cpu_seconds, result.max_rss_mib
-
-
-def compile_tree(python: Path, package: Path) -> None:
-    """Its bytecode, as ``pip install`` writes it: with ``PYTHONDONTWRITEBYTECODE`` set, a run
-    would otherwise compile its own package every time."""
-    subprocess.run([str(python), "-m", "compileall", "-q", str(package)], check=True)
 
 
 def run_libraries(python: Path, tool: str, workdir: Path) -> Ran:
