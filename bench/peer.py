@@ -25,10 +25,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bench import apimetrics, report, seed, verify
 from bench.nsrun import compile_tree, run_nsshutdown, use_source, write_schedule
@@ -72,6 +73,8 @@ LIBRARIES = {
 _PEER_FAILED = re.compile(r"Traceback|Failed to autoscale| ERROR: ")
 TOOLS = ("nsshutdown", "py-kube-downscaler")
 Ran = tuple[float, float, float]  # one process: wall and CPU seconds, peak RSS MiB
+Floor = tuple[float, float]  # the libraries alone: wall and CPU seconds
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -152,9 +155,8 @@ def run_ours(*, kubeconfig: Path, schedule: Path, workdir: Path, label: str) -> 
     return result.wall_seconds, result.cpu_seconds, result.max_rss_mib
 
 
-def run_libraries(python: Path, tool: str, workdir: Path) -> Ran:
-    """:data:`LIBRARIES` of ``tool`` imported alone by ``python``: wall and CPU seconds (no RSS:
-    a child this small cannot show a peak below the parent it was forked from)."""
+def run_libraries(python: Path, tool: str, workdir: Path) -> Floor:
+    """:data:`LIBRARIES` of ``tool`` imported alone by ``python``: wall and CPU seconds."""
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(Path.home()), "LANG": "C.UTF-8"}
     started = time.monotonic()
     proc = subprocess.Popen([str(python), "-c", LIBRARIES[tool][1]], env=env, cwd=workdir)
@@ -162,7 +164,7 @@ def run_libraries(python: Path, tool: str, workdir: Path) -> Ran:
     wall = time.monotonic() - started
     if (code := os.waitstatus_to_exitcode(status)) != 0:
         raise SystemExit(f"{tool}'s libraries alone: exit {code}")
-    return wall, usage.ru_utime + usage.ru_stime, float("nan")
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 class PeerBench:
@@ -179,25 +181,33 @@ class PeerBench:
         compile_tree(self.args.peer_python, self.args.peer_source / "kube_downscaler")
         self.cluster.register_crds()
         report.say(f"seeded: {seed.seed(self.api, self.workloads)}")
-        for tool in TOOLS:
-            self._once(tool, f"{tool}-warmup")
-        samples: dict[str, list[Sample]] = {tool: [] for tool in TOOLS}
-        for i in range(self.args.runs):
-            for tool in TOOLS if i % 2 == 0 else TOOLS[::-1]:
-                samples[tool].append(self._measured(tool, f"{tool}-{i + 1}"))
+        samples = self._alternating(
+            lambda tool: self._once(tool, f"{tool}-warmup"),
+            lambda tool, i: self._measured(tool, f"{tool}-{i + 1}"),
+        )
         if wrong := verify.mismatches(self.api, self.workloads, down=False):
             raise SystemExit(f"workloads changed by a run that should change nothing: {wrong[:5]}")
         return samples
 
-    def libraries(self) -> dict[str, list[Ran]]:
+    def libraries(self) -> dict[str, list[Floor]]:
         """Each tool's :data:`LIBRARIES` alone, ``--runs`` times, in alternation as the runs."""
         pythons = {"nsshutdown": Path(sys.executable), "py-kube-downscaler": self.args.peer_python}
+        return self._alternating(
+            lambda tool: run_libraries(pythons[tool], tool, self.workdir),
+            lambda tool, _: run_libraries(pythons[tool], tool, self.workdir),
+        )
+
+    def _alternating(
+        self, warm_up: Callable[[str], object], measure: Callable[[str, int], T]
+    ) -> dict[str, list[T]]:
+        """One unmeasured ``warm_up`` of each tool, then ``--runs`` of ``measure`` each, the tools
+        taking turns and the order swapping every round: both see the same load."""
         for tool in TOOLS:
-            run_libraries(pythons[tool], tool, self.workdir)  # warm-up
-        found: dict[str, list[Ran]] = {tool: [] for tool in TOOLS}
+            warm_up(tool)
+        found: dict[str, list[T]] = {tool: [] for tool in TOOLS}
         for i in range(self.args.runs):
             for tool in TOOLS if i % 2 == 0 else TOOLS[::-1]:
-                found[tool].append(run_libraries(pythons[tool], tool, self.workdir))
+                found[tool].append(measure(tool, i))
         return found
 
     def _once(self, tool: str, label: str) -> Ran:
@@ -240,11 +250,11 @@ def summary(samples: list[Sample]) -> dict[str, Any]:
     }
 
 
-def libraries_summary(found: list[Ran]) -> dict[str, float]:
+def libraries_summary(found: list[Floor]) -> dict[str, float]:
     return {
-        "wall_seconds_median": round(statistics.median(wall for wall, _, _ in found), 3),
-        "wall_seconds_min": round(min(wall for wall, _, _ in found), 3),
-        "cpu_seconds_median": round(statistics.median(cpu for _, cpu, _ in found), 3),
+        "wall_seconds_median": round(statistics.median(wall for wall, _ in found), 3),
+        "wall_seconds_min": round(min(wall for wall, _ in found), 3),
+        "cpu_seconds_median": round(statistics.median(cpu for _, cpu in found), 3),
     }
 
 
