@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from http import HTTPStatus
 
 import pytest
 import urllib3
@@ -42,8 +43,9 @@ class MemoryEndpoint:
         timeout: urllib3.Timeout,
     ) -> urllib3.BaseHTTPResponse:
         self.sent.append(Sent(method, target, body, headers))
+        reason = HTTPStatus(self.status).phrase
         return urllib3.HTTPResponse(
-            body=self.answer, status=self.status, reason="Conflict", preload_content=False
+            body=self.answer, status=self.status, reason=reason, preload_content=False
         )
 
     def headers(self) -> dict[str, str]:
